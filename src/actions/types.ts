@@ -1,0 +1,69 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Clock } from '../core/clock.js';
+import type { Severity } from '../core/severity.js';
+import type { TargetConfig } from '../config/types.js';
+import type { SupervisorPort } from '../supervisor/types.js';
+
+export interface ActionContext<P> {
+  /** Rendered (templates filled in) and parsed by the plugin's schema. */
+  readonly params: P;
+  readonly targetName: string;
+  /** The target's config, when the target is a configured one. */
+  readonly target: TargetConfig | undefined;
+  readonly incident: { readonly id: string; readonly rule: string; readonly severity: Severity } | null;
+  readonly executionId: string;
+  readonly clock: Clock;
+  /** Aborted on the step's timeout or engine stop; every action must honour it. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly supervisor: SupervisorPort;
+  readonly notifier: NotifierPort;
+}
+
+export interface ActionPlanInfo {
+  /** One line a person reads in an approval: "restart demo (1 replica, SIGTERM, 2s grace)". */
+  readonly summary: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface ActionOutcome {
+  readonly summary: string;
+  /** Captured output, already capped. */
+  readonly output?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** Whatever rollback() needs to undo this (e.g. the previous replica count). JSON-serialisable. */
+  readonly rollbackState?: unknown;
+}
+
+/**
+ * An action plugin: one file in src/actions. `plan` changes nothing. `execute`
+ * throws ActionError (src/core/errors.ts) on failure. `idempotent` says whether
+ * running it twice is safe, which decides what happens to a step left in
+ * doubt by a crash.
+ */
+export interface ActionPlugin<P = unknown> {
+  readonly type: string;
+  readonly schema: z.ZodType<P>;
+  readonly idempotent: boolean;
+  /** Does execute touch the target (so it counts towards rate limits and blast radius)? */
+  readonly mutates: boolean;
+  plan(ctx: ActionContext<P>): Promise<ActionPlanInfo>;
+  execute(ctx: ActionContext<P>): Promise<ActionOutcome>;
+  rollback?(ctx: ActionContext<P>, state: unknown): Promise<ActionOutcome>;
+}
+
+export interface Notification {
+  readonly event: string;
+  readonly severity: Severity;
+  readonly title: string;
+  readonly text: string;
+  readonly target?: string;
+  readonly incidentId?: string;
+  readonly executionId?: string;
+}
+
+export interface NotifierPort {
+  /** Never throws and never blocks a remediation: delivery happens in the background. */
+  notify(n: Notification): void;
+}

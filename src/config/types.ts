@@ -1,0 +1,112 @@
+import type { Condition } from '../core/condition.js';
+import type { Severity } from '../core/severity.js';
+
+/**
+ * What the engine runs, compiled from medic.yaml by ./load.ts: defaults
+ * applied, durations in ms, paths absolute, everything frozen. The raw YAML
+ * shape lives in ./schema.ts and never leaves src/config.
+ */
+export interface CompiledConfig {
+  /** Absolute path of the file it came from, when there was one. */
+  readonly file: string | null;
+  readonly server: { readonly host: string; readonly port: number };
+  readonly storage: StorageConfig;
+  readonly policy: PolicyConfig;
+  readonly targets: Readonly<Record<string, TargetConfig>>;
+  readonly probes: readonly ProbeConfig[];
+  readonly rules: readonly CompiledRule[];
+  /** Absolute paths of runbook files or directories. */
+  readonly runbookPaths: readonly string[];
+  readonly notify: { readonly channels: readonly ChannelConfig[] };
+}
+
+export interface StorageConfig {
+  /** Absolute; the SQLite file is `medic.db` inside it. */
+  readonly dataDir: string;
+  /** How long signal samples are kept in the store (rule windows need far less). */
+  readonly signalRetentionMs: number;
+  readonly historyRetentionMs: number;
+}
+
+export type ApprovalMode = 'required' | 'auto';
+
+export interface PolicyConfig {
+  readonly mode: 'active' | 'shadow';
+  /** false = the kill switch is thrown: nothing runs automatically. */
+  readonly autoRemediation: boolean;
+  readonly approval: Readonly<Record<Severity, ApprovalMode>>;
+  readonly rateLimits: {
+    readonly globalPerMinute: number;
+    readonly globalPerHour: number;
+    readonly perTargetPerHour: number;
+  };
+  readonly cooldownMs: number;
+  readonly circuitBreaker: { readonly failures: number };
+  readonly maxConcurrent: number;
+  readonly blastRadius: { readonly targetsPerHour: number };
+  /** Default settle time after an action when a runbook names none. */
+  readonly settleMs: number;
+}
+
+export interface TargetConfig {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Present when Medic supervises this target's process(es). */
+  readonly process: ProcessSpec | null;
+}
+
+export interface ProcessSpec {
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Absolute. */
+  readonly cwd: string;
+  /** `{{port}}` and `{{replica}}` in args and env values are replaced per replica. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Replica i listens on basePort + i. */
+  readonly basePort: number | null;
+  readonly replicas: number;
+  readonly maxReplicas: number;
+  /** Readiness: a URL (with `{{port}}`) that must answer 2xx before a start counts as done. */
+  readonly ready: { readonly url: string; readonly timeoutMs: number; readonly intervalMs: number } | null;
+  /** SIGTERM, then this long, then SIGKILL. */
+  readonly graceMs: number;
+  /** Output of each replica goes to <dataDir>/logs/<target>.<replica>.log, rotated at this size. */
+  readonly logMaxBytes: number;
+  readonly restartBackoff: { readonly initialMs: number; readonly maxMs: number; readonly attempts: number };
+}
+
+export interface ProbeConfig {
+  readonly name: string;
+  readonly type: string;
+  readonly target: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Validated against the probe plugin's schema at load time. */
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export interface SeverityBand {
+  readonly severity: Severity;
+  readonly condition: Condition;
+}
+
+export interface CompiledRule {
+  readonly name: string;
+  readonly description: string;
+  /** Targets the rule applies to; null = every target. */
+  readonly targets: readonly string[] | null;
+  /** Checked in order; the first that holds gives the severity. */
+  readonly bands: readonly SeverityBand[];
+  /** How long a band must keep holding before a problem is declared. */
+  readonly forMs: number;
+  readonly cooldownMs: number | null;
+  /** Higher first when several rules hold for one target. */
+  readonly priority: number;
+  /** Runbooks that fix it, by name, in preference order. Empty = any runbook whose match names the rule. */
+  readonly runbooks: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export type ChannelConfig =
+  | { readonly type: 'console'; readonly name: string; readonly events: readonly string[] | null; readonly minSeverity: Severity }
+  | { readonly type: 'log'; readonly name: string; readonly events: readonly string[] | null; readonly minSeverity: Severity; readonly path: string };

@@ -1,0 +1,103 @@
+import type { Severity } from './severity.js';
+
+/**
+ * Records as the store keeps them and the API shows them. Times are epoch ms.
+ * The state machines that move them live in ./incident.ts and ./execution.ts.
+ */
+export const INCIDENT_STATUSES = ['open', 'remediating', 'awaiting_approval', 'resolved', 'escalated', 'failed'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export interface Incident {
+  readonly id: string;
+  readonly fingerprint: string;
+  readonly rule: string;
+  readonly target: string;
+  readonly severity: Severity;
+  readonly status: IncidentStatus;
+  readonly title: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The value that made the rule hold, when there is one. */
+  readonly value: number | null;
+  readonly source: 'rule' | 'alert' | 'manual';
+  readonly openedAt: number;
+  readonly updatedAt: number;
+  readonly resolvedAt: number | null;
+  /** Silenced incidents are recorded and never acted on. */
+  readonly silenced: boolean;
+}
+
+export interface TimelineEntry {
+  readonly id: number;
+  readonly incidentId: string;
+  readonly at: number;
+  /** detected, decided, step, verified, rolled_back, resolved, escalated, ... */
+  readonly kind: string;
+  readonly message: string;
+  readonly data: Readonly<Record<string, unknown>> | null;
+}
+
+export const EXECUTION_STATUSES = [
+  'pending', 'awaiting_approval', 'running', 'verifying', 'watching', 'rolling_back',
+  'succeeded', 'failed', 'rolled_back', 'rejected', 'cancelled', 'dry_run', 'shadowed',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'rolled_back', 'rollback_failed', 'unknown'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export interface Execution {
+  readonly id: string;
+  readonly incidentId: string | null;
+  readonly runbook: string;
+  readonly target: string;
+  readonly severity: Severity;
+  readonly status: ExecutionStatus;
+  /** Index of the strategy being tried (or that finished). */
+  readonly strategy: number;
+  /** Why the policy let it run or held it ("auto: P2", "needs approval: P1"). */
+  readonly reason: string;
+  /** 'engine' for automatic executions, a token's name otherwise. */
+  readonly requestedBy: string;
+  readonly approvedBy: string | null;
+  readonly dryRun: boolean;
+  readonly createdAt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly error: string | null;
+  /** The plan as shown to a person: runbook, risk, impact, rollback plan, steps. */
+  readonly plan: Readonly<Record<string, unknown>>;
+}
+
+export interface StepRecord {
+  readonly executionId: string;
+  /** Position across the whole execution: strategies' steps, then rollbacks, in the order they ran. */
+  readonly seq: number;
+  readonly strategy: number;
+  /** Index of the step within its strategy. */
+  readonly index: number;
+  readonly name: string;
+  readonly action: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly status: StepStatus;
+  readonly attempts: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly output: string | null;
+  readonly error: string | null;
+  /** What the action returned for undoing itself. */
+  readonly rollbackState: unknown;
+}
+
+export interface AuditEntry {
+  readonly seq: number;
+  readonly at: number;
+  /** 'engine', 'cli', or a token's name. */
+  readonly actor: string;
+  /** detection, decision, execution, step, approval, rollback, setting, ... */
+  readonly kind: string;
+  readonly subject: string;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly result: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}

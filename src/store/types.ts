@@ -1,0 +1,110 @@
+import type { AuditEntry, Execution, Incident, StepRecord, TimelineEntry, IncidentStatus, ExecutionStatus } from '../core/records.js';
+import type { Signal } from '../core/signal.js';
+import type { Severity } from '../core/severity.js';
+
+/**
+ * The storage port: domain operations, no SQL. ./database.ts implements it
+ * with Kysely over SQLite (and, later, PostgreSQL with the same schema).
+ */
+export interface Page<T> {
+  readonly items: T[];
+  readonly total: number;
+}
+
+export interface IncidentFilter {
+  readonly status?: readonly IncidentStatus[];
+  readonly severity?: readonly Severity[];
+  readonly rule?: string;
+  readonly target?: string;
+  /** openedAt >= since, openedAt < until */
+  readonly since?: number;
+  readonly until?: number;
+  readonly limit?: number;
+  readonly offset?: number;
+  /** default: openedAt desc */
+  readonly order?: 'asc' | 'desc';
+}
+
+export interface ExecutionFilter {
+  readonly status?: readonly ExecutionStatus[];
+  readonly incidentId?: string;
+  readonly runbook?: string;
+  readonly target?: string;
+  readonly since?: number;
+  readonly until?: number;
+  readonly limit?: number;
+  readonly offset?: number;
+  readonly order?: 'asc' | 'desc';
+}
+
+export interface AuditFilter {
+  readonly since?: number;
+  readonly until?: number;
+  readonly kind?: string;
+  readonly actor?: string;
+  readonly subject?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export type AuditInput = Pick<AuditEntry, 'at' | 'actor' | 'kind' | 'subject' | 'details' | 'result'>;
+
+export interface AuditVerification {
+  readonly ok: boolean;
+  readonly checked: number;
+  /** The first entry whose hash or link does not match, when not ok. */
+  readonly firstBad: { readonly seq: number; readonly reason: string } | null;
+}
+
+export interface BreakerRecord {
+  readonly key: string;
+  readonly state: 'closed' | 'open';
+  /** Epoch ms of each failure counted since the last reset. */
+  readonly failures: readonly number[];
+  readonly openedAt: number | null;
+}
+
+export interface Store {
+  readonly incidents: {
+    insert(incident: Incident): Promise<void>;
+    update(id: string, patch: Partial<Omit<Incident, 'id' | 'fingerprint'>>): Promise<void>;
+    get(id: string): Promise<Incident | undefined>;
+    /** The incident with this fingerprint that is not resolved/failed, if any. */
+    findActive(fingerprint: string): Promise<Incident | undefined>;
+    list(filter?: IncidentFilter): Promise<Page<Incident>>;
+    appendTimeline(entry: Omit<TimelineEntry, 'id'>): Promise<void>;
+    timeline(incidentId: string): Promise<TimelineEntry[]>;
+  };
+  readonly executions: {
+    insert(execution: Execution): Promise<void>;
+    update(id: string, patch: Partial<Omit<Execution, 'id'>>): Promise<void>;
+    get(id: string): Promise<Execution | undefined>;
+    list(filter?: ExecutionFilter): Promise<Page<Execution>>;
+    /** Insert or replace the step with this (executionId, seq). */
+    putStep(step: StepRecord): Promise<void>;
+    steps(executionId: string): Promise<StepRecord[]>;
+  };
+  readonly signals: {
+    append(signals: readonly Signal[]): Promise<void>;
+    /** Samples of one target's signal with at >= since, oldest first. */
+    query(target: string, name: string, since: number): Promise<Signal[]>;
+    prune(olderThan: number): Promise<number>;
+  };
+  readonly settings: {
+    get<T>(key: string): Promise<T | undefined>;
+    put(key: string, value: unknown, at: number): Promise<void>;
+    all(): Promise<Record<string, unknown>>;
+  };
+  readonly breakers: {
+    get(key: string): Promise<BreakerRecord | undefined>;
+    put(record: BreakerRecord): Promise<void>;
+    list(): Promise<BreakerRecord[]>;
+  };
+  readonly audit: {
+    /** Appends one entry, chained to the previous one. Serialised: concurrent calls chain in call order. */
+    append(entry: AuditInput): Promise<AuditEntry>;
+    list(filter?: AuditFilter): Promise<Page<AuditEntry>>;
+    verify(): Promise<AuditVerification>;
+  };
+  close(): Promise<void>;
+}

@@ -1,0 +1,14 @@
+import type { Migration } from 'kysely';
+import type { StoreDialect } from '../dialect.js';
+import { initial } from './001_initial.js';
+
+/**
+ * Every migration, by name, listed by hand: the compiled package runs from
+ * dist/ where there is no source folder to scan. Names sort in the order
+ * they run; append new ones, never rename or edit released ones.
+ */
+export function migrations(dialect: StoreDialect): Record<string, Migration> {
+  return {
+    '001_initial': initial(dialect),
+  };
+}

@@ -1,0 +1,135 @@
+import type { Generated } from 'kysely';
+import type { ExecutionStatus, IncidentStatus, StepPhase, StepStatus } from '../core/records.js';
+import type { Severity } from '../core/severity.js';
+
+/**
+ * Row types as Kysely sees the tables created by ./migrations. Portable
+ * column types only, so SQLite and PostgreSQL share one schema:
+ * - times are epoch milliseconds in `bigint` columns (`number` here);
+ * - booleans are 0/1 `integer`s (SQLite has no boolean type);
+ * - JSON is `text`, encoded and decoded by ./codec.ts, never queried inside.
+ * Snake_case here; the store modules map rows to the camelCase records of
+ * src/core/records.ts and nothing outside src/store sees these types.
+ */
+
+/** 0 or 1. */
+export type IntBool = number;
+
+export interface IncidentsTable {
+  id: string;
+  fingerprint: string;
+  rule: string;
+  target: string;
+  severity: Severity;
+  status: IncidentStatus;
+  title: string;
+  /** JSON object of string → string. */
+  labels: string;
+  value: number | null;
+  source: 'rule' | 'alert' | 'manual';
+  opened_at: number;
+  updated_at: number;
+  resolved_at: number | null;
+  silenced: IntBool;
+}
+
+export interface IncidentTimelineTable {
+  id: Generated<number>;
+  incident_id: string;
+  at: number;
+  kind: string;
+  message: string;
+  /** JSON object, or NULL. */
+  data: string | null;
+}
+
+export interface ExecutionsTable {
+  id: string;
+  incident_id: string | null;
+  runbook: string;
+  target: string;
+  severity: Severity;
+  status: ExecutionStatus;
+  strategy: number;
+  reason: string;
+  requested_by: string;
+  approved_by: string | null;
+  dry_run: IntBool;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+  /** JSON object. */
+  plan: string;
+}
+
+export interface ExecutionStepsTable {
+  execution_id: string;
+  seq: number;
+  strategy: number;
+  /** StepRecord.index; `index` is a keyword in SQL. */
+  step_index: number;
+  phase: StepPhase;
+  name: string;
+  action: string;
+  /** JSON object. */
+  params: string;
+  status: StepStatus;
+  attempts: number;
+  started_at: number | null;
+  finished_at: number | null;
+  output: string | null;
+  error: string | null;
+  /** JSON of any value; NULL when the action returned nothing (undefined). */
+  rollback_state: string | null;
+}
+
+export interface SignalsTable {
+  target: string;
+  name: string;
+  value: number;
+  /** JSON object of string → string. */
+  labels: string;
+  at: number;
+  source: string;
+}
+
+export interface SettingsTable {
+  key: string;
+  /** JSON of any value. */
+  value: string;
+  updated_at: number;
+}
+
+export interface BreakersTable {
+  key: string;
+  state: 'closed' | 'open';
+  /** JSON array of epoch ms. */
+  failures: string;
+  opened_at: number | null;
+}
+
+export interface AuditLogTable {
+  /** Assigned by the appender (head + 1), not by the database: it is hashed. */
+  seq: number;
+  at: number;
+  actor: string;
+  kind: string;
+  subject: string;
+  /** Canonical JSON (src/audit/chain.ts), exactly the bytes that were hashed. */
+  details: string;
+  result: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface DB {
+  incidents: IncidentsTable;
+  incident_timeline: IncidentTimelineTable;
+  executions: ExecutionsTable;
+  execution_steps: ExecutionStepsTable;
+  signals: SignalsTable;
+  settings: SettingsTable;
+  breakers: BreakersTable;
+  audit_log: AuditLogTable;
+}

@@ -1,0 +1,49 @@
+/**
+ * Every default of medic.yaml and of runbooks, in one place: the compilers
+ * apply them and the published JSON Schemas show them to editors. Durations
+ * are written the way a user would write them.
+ */
+export const CONFIG_DEFAULTS = {
+  server: { host: '127.0.0.1', port: 7070 },
+  storage: { dataDir: './.medic', signalRetention: '1h', historyRetention: '180d' },
+  policy: {
+    mode: 'active',
+    autoRemediation: true,
+    // SPEC §5: a person approves P0/P1; P2/P3 run at once and notify.
+    approval: { P0: 'required', P1: 'required', P2: 'auto', P3: 'auto' },
+    rateLimits: { globalPerMinute: 1, globalPerHour: 10, perTargetPerHour: 10 },
+    cooldown: '120s',
+    circuitBreakerFailures: 3,
+    maxConcurrent: 4,
+    blastRadiusTargetsPerHour: 3,
+    settle: '5s',
+  },
+  probe: { interval: '10s', timeout: '5s' },
+  process: {
+    replicas: 1,
+    maxReplicas: 10,
+    grace: '5s',
+    logMaxBytes: 10 * 1024 * 1024,
+    restartBackoff: { initial: '100ms', max: '5s', attempts: 3 },
+    ready: { timeout: '30s', interval: '100ms' },
+  },
+  rule: { for: '0s', priority: 0 },
+  channel: { minSeverity: 'P3' },
+} as const;
+
+export const RUNBOOK_DEFAULTS = {
+  approval: 'by_severity',
+  step: {
+    timeout: '30s',
+    retries: 0,
+    onFailure: 'abort',
+    backoff: { initial: '1s', factor: 2, max: '30s' },
+  },
+  verify: { ruleCleared: true, timeout: '30s', interval: '1s' },
+  watch: {
+    duration: '5m',
+    errorRate: { signal: 'error_ratio', factor: 2 },
+    latency: { signal: 'latency_p95_ms', factor: 3 },
+    health: { signal: 'http_up', failures: 3 },
+  },
+} as const;

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { CONFIG_DEFAULTS as D } from './defaults.js';
+import { bandSchema, conditionSchema, duration, labels, name, severity, valueSchema } from './primitives.js';
+
+/**
+ * The raw shape of medic.yaml. Every object is strict: a misspelt key is an
+ * error, never silently ignored. Defaults and cross-checks are applied by
+ * ./compile.ts; this schema also generates schemas/medic.schema.json.
+ */
+
+const int = (min: number) => z.number().int().min(min);
+const approvalMode = z.enum(['required', 'auto']);
+
+const serverSchema = z.strictObject({
+  host: z.string().min(1).optional().meta({ default: D.server.host }),
+  port: int(0).max(65535).optional().meta({ default: D.server.port }),
+});
+
+const storageSchema = z.strictObject({
+  data_dir: z.string().min(1).optional().meta({ default: D.storage.dataDir, description: 'Relative to this file\'s folder.' }),
+  signal_retention: duration({ default: D.storage.signalRetention }).optional(),
+  history_retention: duration({ default: D.storage.historyRetention }).optional(),
+});
+
+const policySchema = z.strictObject({
+  mode: z.enum(['active', 'shadow']).optional().meta({ default: D.policy.mode, description: 'shadow: detect and plan, change nothing.' }),
+  auto_remediation: z.boolean().optional().meta({ default: D.policy.autoRemediation, description: 'false throws the kill switch.' }),
+  approval: z.strictObject({
+    P0: approvalMode.optional().meta({ default: D.policy.approval.P0 }),
+    P1: approvalMode.optional().meta({ default: D.policy.approval.P1 }),
+    P2: approvalMode.optional().meta({ default: D.policy.approval.P2 }),
+    P3: approvalMode.optional().meta({ default: D.policy.approval.P3 }),
+  }).optional(),
+  rate_limits: z.strictObject({
+    global_per_minute: int(0).optional().meta({ default: D.policy.rateLimits.globalPerMinute }),
+    global_per_hour: int(0).optional().meta({ default: D.policy.rateLimits.globalPerHour }),
+    per_target_per_hour: int(0).optional().meta({ default: D.policy.rateLimits.perTargetPerHour }),
+  }).optional(),
+  cooldown: duration({ default: D.policy.cooldown, description: 'Per runbook and target.' }).optional(),
+  circuit_breaker: z.strictObject({
+    failures: int(1).optional().meta({ default: D.policy.circuitBreakerFailures }),
+  }).optional(),
+  max_concurrent: int(1).optional().meta({ default: D.policy.maxConcurrent }),
+  blast_radius: z.strictObject({
+    targets_per_hour: int(1).optional().meta({ default: D.policy.blastRadiusTargetsPerHour }),
+  }).optional(),
+  settle: duration({ default: D.policy.settle, description: 'Wait after an action when a runbook names no settle time.' }).optional(),
+});
+
+const envValue = z.union([z.string(), z.number(), z.boolean()]);
+
+const processSchema = z.strictObject({
+  command: z.string().min(1),
+  args: z.array(z.string()).optional().meta({ description: '`{{port}}` and `{{replica}}` are replaced per replica.' }),
+  cwd: z.string().min(1).optional().meta({ description: 'Relative to this file\'s folder; default: that folder.' }),
+  env: z.record(z.string(), envValue).optional(),
+  port: int(1).max(65535).optional().meta({ description: 'Replica i listens on port + i.' }),
+  replicas: int(1).optional().meta({ default: D.process.replicas }),
+  max_replicas: int(1).optional().meta({ default: D.process.maxReplicas }),
+  ready: z.strictObject({
+    url: z.string().min(1),
+    timeout: duration({ default: D.process.ready.timeout }).optional(),
+    interval: duration({ default: D.process.ready.interval }).optional(),
+  }).optional(),
+  grace: duration({ default: D.process.grace, description: 'SIGTERM, then this long, then SIGKILL.' }).optional(),
+  log_max_bytes: int(1).optional().meta({ default: D.process.logMaxBytes }),
+  restart_backoff: z.strictObject({
+    initial: duration({ default: D.process.restartBackoff.initial }).optional(),
+    max: duration({ default: D.process.restartBackoff.max }).optional(),
+    attempts: int(0).optional().meta({ default: D.process.restartBackoff.attempts }),
+  }).optional(),
+});
+
+const targetSchema = z.strictObject({
+  name,
+  labels: labels.optional(),
+  process: processSchema.optional(),
+});
+
+const probeSchema = z.strictObject({
+  name,
+  type: name.meta({ description: 'A probe plugin: http, process, host, prometheus_text, ...' }),
+  target: name,
+  interval: duration({ default: D.probe.interval }).optional(),
+  timeout: duration({ default: D.probe.timeout }).optional(),
+  params: z.record(z.string(), z.unknown()).optional().meta({ description: 'Checked by the probe type\'s own schema.' }),
+});
+
+const ruleSchema = z.strictObject({
+  name,
+  description: z.string().optional(),
+  targets: z.array(name).optional().meta({ description: 'Default: every target.' }),
+  severity: severity.optional().meta({ description: 'With `condition`: one band.' }),
+  condition: conditionSchema.optional(),
+  value: valueSchema.optional().meta({ description: 'With `bands`: one value, several severities.' }),
+  bands: z.array(bandSchema).optional().meta({ description: 'Checked in order, first match wins: most severe first.' }),
+  for: duration({ default: D.rule.for, description: 'How long the condition must keep holding.' }).optional(),
+  cooldown: duration().optional(),
+  priority: z.number().int().optional().meta({ default: D.rule.priority }),
+  runbooks: z.array(name).optional(),
+  labels: labels.optional(),
+});
+
+const channelSchema = z.strictObject({
+  type: z.enum(['console', 'log']),
+  name: name.optional().meta({ description: 'Default: the type.' }),
+  events: z.array(z.string().min(1)).optional().meta({ description: 'Default: every event.' }),
+  min_severity: severity.optional().meta({ default: D.channel.minSeverity }),
+  path: z.string().min(1).optional().meta({ description: 'type log: the file to append to, relative to this file\'s folder.' }),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.optional(),
+    storage: storageSchema.optional(),
+    policy: policySchema.optional(),
+    targets: z.array(targetSchema).optional(),
+    probes: z.array(probeSchema).optional(),
+    rules: z.array(ruleSchema).optional(),
+    runbooks: z.strictObject({
+      paths: z.array(z.string().min(1)).meta({ description: 'Runbook files or folders, relative to this file\'s folder.' }),
+    }).optional(),
+    notify: z.strictObject({ channels: z.array(channelSchema) }).optional(),
+  })
+  .meta({ title: 'Medic configuration (medic.yaml)' });
+
+export type ConfigSpec = z.infer<typeof configSchema>;
+export type TargetSpec = z.infer<typeof targetSchema>;
+export type ProcessSpecRaw = z.infer<typeof processSchema>;
+export type ProbeSpec = z.infer<typeof probeSchema>;
+export type RuleSpec = z.infer<typeof ruleSchema>;
+export type ChannelSpec = z.infer<typeof channelSchema>;

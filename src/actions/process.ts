@@ -1,0 +1,247 @@
+import { z } from 'zod';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { ActionError, toActionError } from '../core/errors.js';
+import type { GroupStatus, SupervisorPort } from '../supervisor/types.js';
+import type { ActionContext, ActionOutcome, ActionPlugin } from './types.js';
+
+/*
+ * The process.* actions: thin, explicit wrappers over the supervisor port.
+ * Every param that a template may fill in arrives as a string, so integers
+ * accept "2" as well as 2.
+ */
+
+const intParam = (min: number) =>
+  z.preprocess((v) => (typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v), z.number().int().min(min));
+
+const graceParam = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (e.g. 2s, 500ms)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const SIGNALS = ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGSTOP', 'SIGCONT'] as const;
+
+const signalParam = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const name = v.trim().toUpperCase();
+  return name.startsWith('SIG') ? name : `SIG${name}`;
+}, z.enum(SIGNALS));
+
+const targetParam = z.string().min(1);
+
+const restartSchema = z.strictObject({ target: targetParam, replica: intParam(0).optional(), grace: graceParam.optional() });
+const signalSchema = z.strictObject({ target: targetParam, signal: signalParam, replica: intParam(0).optional() });
+const stopSchema = z.strictObject({ target: targetParam, grace: graceParam.optional() });
+const scaleSchema = z
+  .strictObject({ target: targetParam, replicas: intParam(1).optional(), by: intParam(-1000).optional() })
+  .refine((p) => (p.replicas === undefined) !== (p.by === undefined), { message: 'give exactly one of replicas or by' });
+
+export type ProcessRestartParams = z.output<typeof restartSchema>;
+export type ProcessSignalParams = z.output<typeof signalSchema>;
+export type ProcessStopParams = z.output<typeof stopSchema>;
+export type ProcessScaleParams = z.output<typeof scaleSchema>;
+
+export const processRestart: ActionPlugin<ProcessRestartParams> = {
+  type: 'process.restart',
+  schema: restartSchema,
+  idempotent: true,
+  mutates: true,
+
+  async plan(ctx) {
+    const { status, grace, which } = describe(ctx, ctx.params.replica, ctx.params.grace);
+    const replicas = chosen(status, ctx.params.replica);
+    const ready = readyUrls(ctx, replicas);
+    const order = replicas.length > 1 ? ', one replica at a time' : '';
+    return {
+      summary: `restart ${which}: SIGTERM, ${formatDuration(grace)} grace, then SIGKILL${ready.length ? `; wait for ${ready.join(', ')} to answer 2xx` : ''}${order}`,
+      details: { target: ctx.params.target, replicas, graceMs: grace, ready },
+    };
+  },
+
+  async execute(ctx) {
+    const { status, grace, which } = describe(ctx, ctx.params.replica, ctx.params.grace);
+    const before = chosen(status, ctx.params.replica);
+    const started = ctx.clock.now();
+    await run(() => ctx.supervisor.restart(ctx.params.target, { index: ctx.params.replica, graceMs: grace, signal: ctx.signal }));
+    const after = chosen(groupOf(ctx.supervisor, ctx.params.target), ctx.params.replica);
+    return {
+      summary: `restarted ${which} in ${formatDuration(ctx.clock.now() - started)}`,
+      data: { before, after },
+      rollbackState: { target: ctx.params.target },
+    };
+  },
+
+  // Undoing a restart means making sure the process runs: start whatever is not running.
+  rollback: (ctx) => startAgain(ctx),
+};
+
+export const processSignal: ActionPlugin<ProcessSignalParams> = {
+  type: 'process.signal',
+  schema: signalSchema,
+  // Signals such as SIGUSR1 or SIGHUP trigger work in the process each time they arrive.
+  idempotent: false,
+  mutates: true,
+
+  async plan(ctx) {
+    const { status, which } = describe(ctx, ctx.params.replica);
+    const pids = chosen(status, ctx.params.replica).flatMap((r) => (r.pid === null ? [] : [r.pid]));
+    return {
+      summary: `send ${ctx.params.signal} to ${which}${pids.length ? ` (pid ${pids.join(', ')})` : ' (none running now)'}`,
+      details: { target: ctx.params.target, signal: ctx.params.signal, pids },
+    };
+  },
+
+  async execute(ctx) {
+    const { which } = describe(ctx, ctx.params.replica);
+    const sent = await run(async () => ctx.supervisor.kill(ctx.params.target, ctx.params.signal, { index: ctx.params.replica }));
+    if (sent === 0) throw new ActionError('failed', `no running process of ${which} to send ${ctx.params.signal} to`, { retryable: false });
+    return {
+      summary: `sent ${ctx.params.signal} to ${sent} process${sent === 1 ? '' : 'es'} of ${which}`,
+      data: { signalled: sent },
+      rollbackState: { target: ctx.params.target, stopped: ctx.params.signal === 'SIGSTOP' },
+    };
+  },
+
+  async rollback(ctx, state) {
+    // A SIGSTOPped process is alive but frozen: starting it again would do nothing.
+    if (isRecord(state) && state.stopped === true) ctx.supervisor.kill(ctx.params.target, 'SIGCONT', { index: ctx.params.replica });
+    return startAgain(ctx);
+  },
+};
+
+export const processStop: ActionPlugin<ProcessStopParams> = {
+  type: 'process.stop',
+  schema: stopSchema,
+  idempotent: true,
+  mutates: true,
+
+  async plan(ctx) {
+    const { status, grace, which } = describe(ctx, undefined, ctx.params.grace);
+    const running = countRunning(status);
+    return {
+      summary: `stop ${which}, ${running} running: SIGTERM, ${formatDuration(grace)} grace, then SIGKILL`,
+      details: { target: ctx.params.target, running, graceMs: grace },
+    };
+  },
+
+  async execute(ctx) {
+    const { status, grace, which } = describe(ctx, undefined, ctx.params.grace);
+    const running = countRunning(status);
+    await run(() => ctx.supervisor.stop(ctx.params.target, { graceMs: grace, signal: ctx.signal }));
+    return {
+      summary: `stopped ${which} (${running} were running)`,
+      data: { stopped: running },
+      rollbackState: { target: ctx.params.target, running },
+    };
+  },
+
+  async rollback(ctx, state) {
+    // Starting what was never running would not be an undo.
+    if (isRecord(state) && state.running === 0) return { summary: `nothing to start: ${ctx.params.target} was not running before the stop` };
+    return startAgain(ctx);
+  },
+};
+
+export const processScale: ActionPlugin<ProcessScaleParams> = {
+  type: 'process.scale',
+  schema: scaleSchema,
+  // `by: N` run twice adds 2N: a step left in doubt by a crash must go to a person, not run again.
+  idempotent: false,
+  mutates: true,
+
+  async plan(ctx) {
+    const { previous, wanted, max } = scaleTo(ctx);
+    const change = wanted === previous ? 'no change' : wanted > previous ? `start ${wanted - previous} more` : `stop ${previous - wanted}, highest first`;
+    return {
+      summary: `scale ${ctx.params.target} from ${previous} to ${wanted} replica${wanted === 1 ? '' : 's'} (${change}; max ${max})`,
+      details: { target: ctx.params.target, previous, replicas: wanted, maxReplicas: max },
+    };
+  },
+
+  async execute(ctx) {
+    const { wanted } = scaleTo(ctx);
+    const { previous, current } = await run(() => ctx.supervisor.scale(ctx.params.target, wanted, { signal: ctx.signal }));
+    return {
+      summary: previous === current ? `${ctx.params.target} already has ${current} replicas` : `scaled ${ctx.params.target} from ${previous} to ${current} replicas`,
+      data: { previous, current },
+      rollbackState: { target: ctx.params.target, previous },
+    };
+  },
+
+  async rollback(ctx, state) {
+    if (!isRecord(state) || typeof state.previous !== 'number') {
+      throw new ActionError('invalid_params', 'process.scale rollback needs the previous replica count', { retryable: false });
+    }
+    const previous = state.previous;
+    const result = await run(() => ctx.supervisor.scale(ctx.params.target, previous, { signal: ctx.signal }));
+    return { summary: `scaled ${ctx.params.target} back from ${result.previous} to ${result.current} replicas`, data: result };
+  },
+};
+
+function groupOf(supervisor: SupervisorPort, target: string): GroupStatus {
+  const status = supervisor.status(target);
+  if (!status) throw new ActionError('not_found', `"${target}" is not a supervised process group`, { retryable: false });
+  return status;
+}
+
+/** The group, the grace in force and a readable name for what is acted on ("demo", "demo replica 1"). */
+function describe(ctx: ActionContext<{ target: string }>, replica: number | undefined, grace?: number) {
+  const status = groupOf(ctx.supervisor, ctx.params.target);
+  if (replica !== undefined && replica >= status.replicas.length) {
+    throw new ActionError('not_found', `${ctx.params.target} has no replica ${replica} (it has ${status.replicas.length})`, { retryable: false });
+  }
+  const n = status.desired;
+  const which = replica === undefined ? `${ctx.params.target} (${n} replica${n === 1 ? '' : 's'})` : `${ctx.params.target} replica ${replica}`;
+  return { status, which, grace: grace ?? ctx.target?.process?.graceMs ?? 0 };
+}
+
+function chosen(status: GroupStatus, replica: number | undefined) {
+  const list = replica === undefined ? status.replicas.slice(0, status.desired) : status.replicas.filter((r) => r.index === replica);
+  return list.map((r) => ({ index: r.index, pid: r.pid, port: r.port, state: r.state }));
+}
+
+function countRunning(status: GroupStatus): number {
+  return status.replicas.filter((r) => r.pid !== null).length;
+}
+
+/** The readiness URLs the supervisor will poll, rendered as it renders them. */
+function readyUrls(ctx: ActionContext<{ target: string }>, replicas: readonly { index: number; port: number | null }[]): string[] {
+  const url = ctx.target?.process?.ready?.url;
+  if (!url) return [];
+  return replicas.map((r) => url.replace(/\{\{\s*(port|replica)\s*\}\}/g, (_m, key: string) => (key === 'port' ? String(r.port ?? '') : String(r.index))));
+}
+
+function scaleTo(ctx: ActionContext<ProcessScaleParams>) {
+  const status = groupOf(ctx.supervisor, ctx.params.target);
+  const previous = status.desired;
+  const wanted = ctx.params.replicas ?? previous + (ctx.params.by ?? 0);
+  const max = ctx.target?.process?.maxReplicas ?? Number.POSITIVE_INFINITY;
+  if (wanted < 1 || wanted > max) {
+    throw new ActionError('invalid_params', `${ctx.params.target} cannot have ${wanted} replicas (allowed: 1 to ${max})`, { retryable: false });
+  }
+  return { previous, wanted, max };
+}
+
+async function startAgain(ctx: ActionContext<{ target: string }>): Promise<ActionOutcome> {
+  groupOf(ctx.supervisor, ctx.params.target);
+  await run(() => ctx.supervisor.start(ctx.params.target, { signal: ctx.signal }));
+  return { summary: `started ${ctx.params.target} again` };
+}
+
+/** Every supervisor failure leaves as an ActionError, whatever was thrown. */
+async function run<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw toActionError(err);
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}

@@ -68,6 +68,9 @@ export interface Execution {
   readonly plan: Readonly<Record<string, unknown>>;
 }
 
+export const STEP_PHASES = ['step', 'rollback', 'verify', 'watch'] as const;
+export type StepPhase = (typeof STEP_PHASES)[number];
+
 export interface StepRecord {
   readonly executionId: string;
   /** Position across the whole execution: strategies' steps, then rollbacks, in the order they ran. */
@@ -75,6 +78,8 @@ export interface StepRecord {
   readonly strategy: number;
   /** Index of the step within its strategy. */
   readonly index: number;
+  /** A forward step, the undo of one, or the verify/watch of a strategy. */
+  readonly phase: StepPhase;
   readonly name: string;
   readonly action: string;
   readonly params: Readonly<Record<string, unknown>>;

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { createLogger } from '../engine/log.js';
+import { builtinProbes } from '../probes/index.js';
+import { reportError, startRuntime } from './runtime.js';
+
+export function portOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`port must be 0..65535, not "${v}"`);
+  return n;
+}
+
+/** Port and data directory: the flag wins, then the environment, then the file. */
+export function overridesFrom(opts: { port?: number; dataDir?: string }): { port?: number; dataDir?: string } {
+  const env = process.env;
+  const port = opts.port ?? (env['MEDIC_PORT'] ? portOption(env['MEDIC_PORT']) : undefined);
+  const dataDir = opts.dataDir ?? env['MEDIC_DATA_DIR'];
+  return { ...(port !== undefined ? { port } : {}), ...(dataDir !== undefined ? { dataDir } : {}) };
+}
+
+/** Runs until SIGINT/SIGTERM, then stops cleanly. */
+export async function runUntilSignal(close: () => Promise<void>): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await close();
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the engine with a config file')
+    .option('-c, --config <file>', 'config file', 'medic.yaml')
+    .option('-p, --port <port>', 'API port (env MEDIC_PORT; default 7070)', portOption)
+    .option('-d, --data-dir <dir>', 'data directory (env MEDIC_DATA_DIR)')
+    .option('--log-level <level>', 'log level', 'info')
+    .action(async (opts: { config: string; port?: number; dataDir?: string; logLevel: string }) => {
+      try {
+        const config = loadConfig(opts.config, { probes: builtinProbes, overrides: overridesFrom(opts) });
+        const log = createLogger({ level: opts.logLevel });
+        const rt = await startRuntime(config, { log, narrate: process.stdout });
+        process.stdout.write(`medic: serving on ${rt.url} (config ${config.file})\n`);
+        await runUntilSignal(rt.close);
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+}

@@ -1,0 +1,45 @@
+import type { Incident, IncidentStatus } from './records.js';
+
+/**
+ * Incident lifecycle (SPEC §2):
+ *
+ *   open ──► remediating ──► resolved
+ *    │  ▲        │  └──────► failed     (every strategy failed, or the circuit opened)
+ *    │  └────────┘ (an attempt ended, the problem still holds)
+ *    ├──► awaiting_approval ──► remediating | escalated | open (rejected)
+ *    ├──► escalated ──► remediating | resolved
+ *    └──► resolved                      (the rule stopped holding by itself)
+ *
+ * resolved and failed are final for that fingerprint: the same problem
+ * coming back opens a new incident.
+ */
+const TRANSITIONS: Record<IncidentStatus, readonly IncidentStatus[]> = {
+  open: ['remediating', 'awaiting_approval', 'resolved', 'escalated', 'failed'],
+  remediating: ['open', 'resolved', 'failed', 'escalated', 'awaiting_approval'],
+  awaiting_approval: ['remediating', 'open', 'escalated', 'resolved', 'failed'],
+  escalated: ['remediating', 'awaiting_approval', 'resolved', 'failed', 'open'],
+  resolved: [],
+  failed: [],
+};
+
+export const ACTIVE_INCIDENT_STATUSES: readonly IncidentStatus[] = ['open', 'remediating', 'awaiting_approval', 'escalated'];
+
+export class TransitionError extends Error {
+  override readonly name = 'TransitionError';
+}
+
+export function canMoveIncident(from: IncidentStatus, to: IncidentStatus): boolean {
+  return from === to || TRANSITIONS[from].includes(to);
+}
+
+/** Returns the patch for the move, or throws when the move is not allowed from where it is. */
+export function moveIncident(incident: Incident, to: IncidentStatus, at: number): Pick<Incident, 'status' | 'updatedAt' | 'resolvedAt'> {
+  if (!canMoveIncident(incident.status, to)) {
+    throw new TransitionError(`incident ${incident.id}: cannot go from ${incident.status} to ${to}`);
+  }
+  return { status: to, updatedAt: at, resolvedAt: to === 'resolved' || to === 'failed' ? at : incident.resolvedAt };
+}
+
+export function isActiveIncident(status: IncidentStatus): boolean {
+  return ACTIVE_INCIDENT_STATUSES.includes(status);
+}

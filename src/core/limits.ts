@@ -1,0 +1,38 @@
+/**
+ * Sliding-window counters for rate limits and blast radius, and cooldowns.
+ * Pure: the engine keeps the arrays and passes the time in.
+ */
+export interface Hit {
+  readonly at: number;
+  readonly target: string;
+  readonly runbook: string;
+  readonly automatic: boolean;
+}
+
+export function hitsWithin(hits: readonly Hit[], now: number, windowMs: number, pred: (h: Hit) => boolean = () => true): Hit[] {
+  return hits.filter((h) => h.at > now - windowMs && h.at <= now && pred(h));
+}
+
+/** Drops hits older than the longest window anyone asks about. */
+export function pruneHits(hits: readonly Hit[], now: number, keepMs: number): Hit[] {
+  return hits.filter((h) => h.at > now - keepMs);
+}
+
+export interface LimitCheck {
+  readonly ok: boolean;
+  readonly reason: string;
+  /** When the limit frees up again. */
+  readonly retryAt: number | null;
+}
+
+export function checkLimit(hits: readonly Hit[], now: number, windowMs: number, max: number, what: string): LimitCheck {
+  const inWindow = hitsWithin(hits, now, windowMs);
+  if (inWindow.length < max) return { ok: true, reason: '', retryAt: null };
+  const oldest = Math.min(...inWindow.map((h) => h.at));
+  return { ok: false, reason: `rate limit: ${what} (${inWindow.length}/${max})`, retryAt: oldest + windowMs };
+}
+
+/** Distinct targets a runbook touched in the window, the one asked about excluded. */
+export function blastRadius(hits: readonly Hit[], now: number, windowMs: number, runbook: string): string[] {
+  return [...new Set(hitsWithin(hits, now, windowMs, (h) => h.runbook === runbook).map((h) => h.target))];
+}

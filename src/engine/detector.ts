@@ -1,0 +1,132 @@
+import { signalsOf } from '../core/condition.js';
+import { INITIAL_RULE_STATE, resetRule, stepRule, type RuleState } from '../core/detector.js';
+import { evaluate, type Evaluation } from '../core/evaluate.js';
+import type { Severity } from '../core/severity.js';
+import type { SeriesSource } from '../core/window.js';
+import type { CompiledRule } from '../config/types.js';
+
+export interface Problem {
+  readonly rule: CompiledRule;
+  readonly target: string;
+  readonly severity: Severity;
+  readonly value: number | null;
+  readonly explain: string;
+}
+
+export interface DetectorSink {
+  fired(p: Problem): void;
+  escalated(p: Problem): void;
+  /** The rule no longer holds for a target it had fired for. */
+  cleared(rule: CompiledRule, target: string, explain: string): void;
+}
+
+/**
+ * Applies the rules to the signal windows, per target. Evaluation is driven by
+ * new samples (a process exit is judged the moment it is seen, not on the
+ * next tick) and by a tick, so that `for` durations end even when a target
+ * goes quiet.
+ */
+export class Detector {
+  private readonly states = new Map<string, RuleState>();
+  /** rule|target pairs that have an active incident, so they can be cleared after a settle reset. */
+  private readonly active = new Set<string>();
+  private readonly bySignal = new Map<string, CompiledRule[]>();
+
+  constructor(
+    private rules: readonly CompiledRule[],
+    private readonly targets: readonly string[],
+    private readonly source: SeriesSource,
+    private readonly sink: DetectorSink,
+  ) {
+    this.index();
+  }
+
+  setRules(rules: readonly CompiledRule[]): void {
+    this.rules = rules;
+    this.index();
+  }
+
+  /** New samples arrived for a target: evaluate the rules that read them. */
+  onSignals(target: string, names: readonly string[], now: number): void {
+    const seen = new Set<CompiledRule>();
+    for (const name of names) for (const rule of this.bySignal.get(name) ?? []) seen.add(rule);
+    for (const rule of [...seen].sort((a, b) => b.priority - a.priority)) {
+      if (appliesTo(rule, target)) this.evaluateOne(rule, target, now);
+    }
+  }
+
+  tick(now: number): void {
+    for (const rule of this.rules) for (const target of this.targets) if (appliesTo(rule, target)) this.evaluateOne(rule, target, now);
+  }
+
+  /** After an action on a target: its rules start afresh and ignore every earlier sample. */
+  resetTarget(target: string, at: number): void {
+    for (const rule of this.rules) {
+      if (!appliesTo(rule, target)) continue;
+      const key = stateKey(rule.name, target);
+      this.states.set(key, resetRule(this.states.get(key) ?? INITIAL_RULE_STATE, at));
+    }
+  }
+
+  markActive(rule: string, target: string, active: boolean): void {
+    if (active) this.active.add(stateKey(rule, target));
+    else this.active.delete(stateKey(rule, target));
+  }
+
+  state(rule: string, target: string): RuleState {
+    return this.states.get(stateKey(rule, target)) ?? INITIAL_RULE_STATE;
+  }
+
+  /**
+   * Does the rule still hold, judged only on samples taken at or after `since`?
+   * For verify: count windows make do with fewer samples, and every signal the
+   * rule reads must have been seen again, so silence never passes for health.
+   */
+  holdsSince(rule: CompiledRule, target: string, since: number, now: number): { holds: boolean; known: boolean; explain: string } {
+    const scope = { target, now, since, partialCountWindows: true };
+    const evs: Evaluation[] = [];
+    for (const band of rule.bands) {
+      const ev = evaluate(band.condition, this.source, scope);
+      if (ev.holds) return { holds: true, known: true, explain: ev.explain };
+      evs.push(ev);
+    }
+    const signals = new Set(rule.bands.flatMap((b) => signalsOf(b.condition)));
+    const known = [...signals].every((s) => this.source.points(target, s).some((p) => p.at >= since && p.at <= now));
+    return { holds: false, known, explain: evs.map((e) => e.explain).join('; ') };
+  }
+
+  private evaluateOne(rule: CompiledRule, target: string, now: number): void {
+    const key = stateKey(rule.name, target);
+    const prev = this.states.get(key) ?? INITIAL_RULE_STATE;
+    const { state, event } = stepRule(rule, target, prev, this.source, now);
+    this.states.set(key, state);
+    if (event?.kind === 'fired') {
+      this.sink.fired({ rule, target, severity: event.severity, value: event.value, explain: event.explain });
+    } else if (event?.kind === 'escalated') {
+      this.sink.escalated({ rule, target, severity: event.severity, value: event.value, explain: event.explain });
+    } else if (state.phase === 'ok' && this.active.has(key)) {
+      // Either the rule stopped holding, or a settle reset forgot that it fired: clear only on fresh evidence.
+      const check = this.holdsSince(rule, target, state.resetAt, now);
+      if (!check.holds && check.known) this.sink.cleared(rule, target, event?.kind === 'cleared' ? event.explain : check.explain);
+    }
+  }
+
+  private index(): void {
+    this.bySignal.clear();
+    for (const rule of this.rules) {
+      for (const name of new Set(rule.bands.flatMap((b) => signalsOf(b.condition)))) {
+        const list = this.bySignal.get(name) ?? [];
+        list.push(rule);
+        this.bySignal.set(name, list);
+      }
+    }
+  }
+}
+
+function appliesTo(rule: CompiledRule, target: string): boolean {
+  return rule.targets === null || rule.targets.includes(target);
+}
+
+function stateKey(rule: string, target: string): string {
+  return `${rule}\u0000${target}`;
+}

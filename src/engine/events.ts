@@ -1,0 +1,64 @@
+import type { Execution, Incident, StepRecord } from '../core/records.js';
+import type { Verdict } from '../core/policy.js';
+import type { Signal } from '../core/signal.js';
+
+/**
+ * The one typed observation point (STYLE habit 7): the narrator, logs, the API's
+ * live stream, metrics and tests subscribe here. A listener that throws is
+ * logged and never breaks the engine.
+ */
+export interface EngineEvents {
+  'signals': { readonly signals: readonly Signal[] };
+  'incident:opened': { readonly incident: Incident; readonly explain: string };
+  'incident:updated': { readonly incident: Incident; readonly from: Incident['status']; readonly why: string };
+  'incident:resolved': { readonly incident: Incident; readonly why: string };
+  'decision': { readonly incident: Incident | null; readonly runbook: string; readonly target: string; readonly verdict: Verdict };
+  'execution:created': { readonly execution: Execution };
+  'execution:transition': { readonly execution: Execution; readonly from: Execution['status'] };
+  'step:started': { readonly execution: Execution; readonly step: StepRecord };
+  'step:finished': { readonly execution: Execution; readonly step: StepRecord };
+  'breaker:changed': { readonly key: string; readonly state: 'open' | 'closed'; readonly failures: readonly number[] };
+  'setting:changed': { readonly key: string; readonly value: unknown; readonly actor: string };
+}
+
+export type EventName = keyof EngineEvents;
+type Listener<K extends EventName> = (e: EngineEvents[K]) => void;
+
+export class EventBus {
+  private readonly listeners = new Map<EventName, Set<Listener<EventName>>>();
+
+  constructor(private readonly onListenerError: (event: string, err: unknown) => void = () => {}) {}
+
+  on<K extends EventName>(event: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as Listener<EventName>);
+    return () => set.delete(listener as Listener<EventName>);
+  }
+
+  emit<K extends EventName>(event: K, payload: EngineEvents[K]): void {
+    for (const l of this.listeners.get(event) ?? []) {
+      try {
+        l(payload);
+      } catch (err) {
+        this.onListenerError(event, err);
+      }
+    }
+  }
+
+  /** Resolves with the first event that matches; rejects after timeoutMs (real time: for tests and CLIs). */
+  waitFor<K extends EventName>(event: K, pred: (e: EngineEvents[K]) => boolean = () => true, timeoutMs = 30_000): Promise<EngineEvents[K]> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${event}`));
+      }, timeoutMs);
+      const off = this.on(event, (e) => {
+        if (!pred(e)) return;
+        clearTimeout(timer);
+        off();
+        resolve(e);
+      });
+    });
+  }
+}

@@ -1,0 +1,128 @@
+import type { Clock } from '../core/clock.js';
+import { fingerprint } from '../core/fingerprint.js';
+import { isActiveIncident, moveIncident } from '../core/incident.js';
+import type { Incident, IncidentStatus } from '../core/records.js';
+import { moreSevere } from '../core/severity.js';
+import type { Store } from '../store/types.js';
+import type { Problem } from './detector.js';
+import type { EventBus } from './events.js';
+import { newId } from './ids.js';
+
+export interface IncidentDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly events: EventBus;
+  readonly audit: (kind: string, subject: string, result: string, details: Record<string, unknown>, actor?: string) => Promise<void>;
+  readonly onActiveChange: (incident: Incident, active: boolean) => void;
+}
+
+/**
+ * Opens, refreshes and moves incidents. One active incident per fingerprint:
+ * the cache entry is taken synchronously, before any await, so two detections
+ * of one problem arriving together can never open two incidents.
+ */
+export class Incidents {
+  private readonly active = new Map<string, Incident>();
+  /** Incidents whose opening is still being recorded: the detector's own path decides about them first. */
+  private readonly opening = new Set<string>();
+
+  constructor(private readonly deps: IncidentDeps) {}
+
+  async load(): Promise<void> {
+    const page = await this.deps.store.incidents.list({ status: ['open', 'remediating', 'awaiting_approval', 'escalated'], limit: 10_000 });
+    for (const i of page.items) {
+      this.active.set(i.fingerprint, i);
+      this.deps.onActiveChange(i, true);
+    }
+  }
+
+  isOpening(id: string): boolean {
+    return this.opening.has(id);
+  }
+
+  activeList(): Incident[] {
+    return [...this.active.values()];
+  }
+
+  findActive(rule: string, target: string, labels: Readonly<Record<string, string>> = {}): Incident | undefined {
+    return this.active.get(fingerprint(rule, target, labels));
+  }
+
+  byId(id: string): Incident | undefined {
+    for (const i of this.active.values()) if (i.id === id) return i;
+    return undefined;
+  }
+
+  /** A rule fired: returns the incident and whether it is new. */
+  async open(p: Problem, opts: { silencedBy?: string | null; source?: Incident['source']; labels?: Record<string, string> } = {}): Promise<{ incident: Incident; created: boolean }> {
+    const labels = opts.labels ?? {};
+    const fp = fingerprint(p.rule.name, p.target, labels);
+    const now = this.deps.clock.now();
+    const existing = this.active.get(fp);
+    if (existing) {
+      const severity = moreSevere(existing.severity, p.severity);
+      if (severity === existing.severity && existing.value === p.value) return { incident: existing, created: false };
+      const updated: Incident = { ...existing, severity, value: p.value, updatedAt: now };
+      this.active.set(fp, updated);
+      await this.deps.store.incidents.update(existing.id, { severity, value: p.value, updatedAt: now });
+      if (severity !== existing.severity) {
+        await this.note(updated, 'escalated', `severity raised to ${severity}: ${p.explain}`, { from: existing.severity });
+      }
+      return { incident: updated, created: false };
+    }
+    const incident: Incident = {
+      id: newId('inc', this.deps.clock),
+      fingerprint: fp,
+      rule: p.rule.name,
+      target: p.target,
+      severity: p.severity,
+      status: 'open',
+      title: p.rule.description || `${p.rule.name} on ${p.target}`,
+      labels,
+      value: p.value,
+      source: opts.source ?? 'rule',
+      openedAt: now,
+      updatedAt: now,
+      resolvedAt: null,
+      silenced: Boolean(opts.silencedBy),
+    };
+    this.active.set(fp, incident);
+    this.opening.add(incident.id);
+    this.deps.onActiveChange(incident, true);
+    try {
+      await this.deps.store.incidents.insert(incident);
+      this.deps.events.emit('incident:opened', { incident, explain: p.explain });
+      await this.note(incident, 'detected', `${p.severity} ${p.rule.name} on ${p.target}: ${p.explain}`, { value: p.value });
+      await this.deps.audit('detection', incident.id, 'opened', { rule: p.rule.name, target: p.target, severity: p.severity, explain: p.explain });
+    } finally {
+      this.opening.delete(incident.id);
+    }
+    return { incident, created: true };
+  }
+
+  /** Moves an incident, records why on its timeline, and tells the listeners. */
+  async move(incident: Incident, to: IncidentStatus, why: string, data: Record<string, unknown> = {}): Promise<Incident> {
+    const current = this.active.get(incident.fingerprint)?.id === incident.id ? this.active.get(incident.fingerprint)! : incident;
+    if (current.status === to) return current;
+    const patch = moveIncident(current, to, this.deps.clock.now());
+    const updated: Incident = { ...current, ...patch };
+    if (isActiveIncident(to)) this.active.set(updated.fingerprint, updated);
+    else {
+      this.active.delete(updated.fingerprint);
+      this.deps.onActiveChange(updated, false);
+    }
+    await this.deps.store.incidents.update(updated.id, patch);
+    await this.note(updated, to, why, data);
+    if (to === 'resolved') {
+      await this.deps.audit('incident', updated.id, 'resolved', { why, ...data });
+      this.deps.events.emit('incident:resolved', { incident: updated, why });
+    } else {
+      this.deps.events.emit('incident:updated', { incident: updated, from: current.status, why });
+    }
+    return updated;
+  }
+
+  async note(incident: Incident, kind: string, message: string, data: Record<string, unknown> | null = null): Promise<void> {
+    await this.deps.store.incidents.appendTimeline({ incidentId: incident.id, at: this.deps.clock.now(), kind, message, data });
+  }
+}

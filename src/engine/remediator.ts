@@ -1,0 +1,301 @@
+import type { Logger } from 'pino';
+import { breakerKey, closedBreaker, recordFailure, recordSuccess, type BreakerState } from '../core/breaker.js';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import { BUSY_EXECUTION_STATUSES } from '../core/execution.js';
+import { pruneHits, type Hit } from '../core/limits.js';
+import { decide, type PolicySettings, type Verdict } from '../core/policy.js';
+import type { Execution, Incident } from '../core/records.js';
+import type { Severity } from '../core/severity.js';
+import type { CompiledRule, TargetConfig } from '../config/types.js';
+import type { NotifierPort } from '../actions/types.js';
+import type { Executor, Outcome } from '../executor/executor.js';
+import type { ExecutionContext } from '../executor/types.js';
+import type { CompiledRunbook } from '../runbooks/types.js';
+import type { Store } from '../store/types.js';
+import type { EventBus } from './events.js';
+import { newId } from './ids.js';
+import type { Incidents } from './incidents.js';
+import { buildPlan } from './plan.js';
+import { selectRunbook } from './select.js';
+
+export interface RemediatorDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly events: EventBus;
+  readonly incidents: Incidents;
+  readonly executor: Executor;
+  readonly notifier: NotifierPort;
+  readonly targets: Readonly<Record<string, TargetConfig>>;
+  readonly policy: () => PolicySettings & { breakerFailures: number };
+  readonly runbooks: () => readonly CompiledRunbook[];
+  readonly rules: () => ReadonlyMap<string, CompiledRule>;
+  readonly audit: (kind: string, subject: string, result: string, details: Record<string, unknown>, actor?: string) => Promise<void>;
+  readonly baseline: (target: string) => Record<string, number>;
+}
+
+export class ApprovalError extends Error {
+  override readonly name = 'ApprovalError';
+  constructor(readonly code: 'not_found' | 'conflict' | 'forbidden', message: string) {
+    super(message);
+  }
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * From an incident to an execution: choose the runbook, build the plan, ask
+ * the policy, and act on its verdict. Also owns what the policy reads
+ * (rate-limit hits, running executions per target, circuit breakers) and
+ * what an outcome changes (breakers, the incident's state).
+ */
+export class Remediator {
+  private hits: Hit[] = [];
+  private readonly busy = new Map<string, Set<string>>();
+  private readonly breakers = new Map<string, BreakerState>();
+  /** Targets with a decision in flight: the check and the claim happen in one synchronous stretch. */
+  private readonly deciding = new Set<string>();
+  /** The last "not now" reason per incident, so a repeated deferral is not re-recorded every second. */
+  private readonly lastDeferral = new Map<string, string>();
+  private readonly tasks = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: RemediatorDeps) {}
+
+  async load(): Promise<void> {
+    const now = this.deps.clock.now();
+    for (const b of await this.deps.store.breakers.list()) this.breakers.set(b.key, b);
+    const recent = await this.deps.store.executions.list({ since: now - HOUR, limit: 10_000, order: 'asc' });
+    for (const e of recent.items) {
+      if (e.status === 'dry_run' || e.status === 'shadowed' || e.status === 'rejected') continue;
+      this.hits.push({ at: e.startedAt ?? e.createdAt, target: e.target, runbook: e.runbook, automatic: e.requestedBy === 'engine' });
+    }
+  }
+
+  breakerList(): BreakerState[] {
+    return [...this.breakers.values()];
+  }
+
+  /** Waits for executions started from here to end (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+  }
+
+  /** Decide what to do about an open incident, and do it. */
+  async consider(incident: Incident, trigger: 'auto' | 'manual' = 'auto', actor = 'engine'): Promise<Verdict | null> {
+    if (incident.status !== 'open' && incident.status !== 'escalated') return null;
+    if (this.deciding.has(incident.target)) return null;
+    const rule = this.deps.rules().get(incident.rule);
+    const runbook = selectRunbook(this.deps.runbooks(), incident, rule, this.deps.targets[incident.target]);
+    if (!runbook) {
+      const reason = `no runbook fixes ${incident.rule} on ${incident.target}: a person must act`;
+      if (this.lastDeferral.get(incident.id) !== reason) {
+        this.lastDeferral.set(incident.id, reason);
+        const moved = await this.deps.incidents.move(incident, 'escalated', reason);
+        this.deps.notifier.notify({ event: 'escalated', severity: incident.severity, title: `Escalated: ${incident.title}`, text: reason, target: incident.target, incidentId: incident.id });
+        this.deps.events.emit('decision', { incident: moved, runbook: '', target: incident.target, verdict: { kind: 'refuse', reason } });
+      }
+      return { kind: 'refuse', reason };
+    }
+    return this.decideAndAct(incident, runbook, { trigger, actor, dryRun: false, params: {} });
+  }
+
+  /** A person asks for a runbook on a target, with or without an incident. */
+  async requestManual(runbook: CompiledRunbook, target: string, opts: { actor: string; dryRun: boolean; severity: Severity; incident: Incident | null; reason: string }): Promise<{ verdict: Verdict; execution: Execution | null }> {
+    const incident = opts.incident;
+    let created: Execution | null = null;
+    const off = this.deps.events.on('execution:created', (e) => { if (e.execution.runbook === runbook.name && e.execution.target === target) created = e.execution; });
+    try {
+      const verdict = await this.decideAndAct(incident, runbook, { trigger: 'manual', actor: opts.actor, dryRun: opts.dryRun, params: {}, target, severity: opts.severity, reason: opts.reason });
+      return { verdict: verdict ?? { kind: 'defer', reason: 'a decision for this target is already in progress', retryAt: null }, execution: created };
+    } finally {
+      off();
+    }
+  }
+
+  private async decideAndAct(
+    incident: Incident | null, runbook: CompiledRunbook,
+    req: { trigger: 'auto' | 'manual'; actor: string; dryRun: boolean; params: Record<string, unknown>; target?: string; severity?: Severity; reason?: string },
+  ): Promise<Verdict | null> {
+    const target = incident?.target ?? req.target!;
+    const severity = incident?.severity ?? req.severity ?? 'P3';
+    if (this.deciding.has(target)) return null;
+    this.deciding.add(target);
+    try {
+      const now = this.deps.clock.now();
+      this.hits = pruneHits(this.hits, now, HOUR);
+      const policy = this.deps.policy();
+      const verdict = decide(policy, {
+        now, trigger: req.trigger, dryRun: req.dryRun, severity, target,
+        runbook: { name: runbook.name, approval: runbook.approval },
+        silencedBy: incident?.silenced ? 'a silence' : null,
+        breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
+        hits: this.hits,
+        runningOnTarget: [...(this.busy.get(target) ?? [])],
+        runningTotal: [...this.busy.values()].reduce((n, s) => n + s.size, 0),
+      });
+      await this.act(incident, runbook, target, severity, verdict, req);
+      return verdict;
+    } finally {
+      this.deciding.delete(target);
+    }
+  }
+
+  private async act(
+    incident: Incident | null, runbook: CompiledRunbook, target: string, severity: Severity, verdict: Verdict,
+    req: { trigger: 'auto' | 'manual'; actor: string; dryRun: boolean; params: Record<string, unknown>; reason?: string },
+  ): Promise<void> {
+    const ctx: ExecutionContext = { incident, params: req.params };
+    if (verdict.kind === 'defer' || verdict.kind === 'refuse' || verdict.kind === 'silenced') {
+      const key = incident?.id ?? `${runbook.name}@${target}`;
+      if (this.lastDeferral.get(key) === verdict.reason) return;
+      this.lastDeferral.set(key, verdict.reason);
+      this.deps.events.emit('decision', { incident, runbook: runbook.name, target, verdict });
+      await this.deps.audit('decision', incident?.id ?? target, verdict.kind, { runbook: runbook.name, target, reason: verdict.reason }, req.actor);
+      if (incident) {
+        await this.deps.incidents.note(incident, 'decided', `${runbook.name}: ${verdict.reason}`, { verdict: verdict.kind });
+        if (verdict.kind === 'refuse') {
+          await this.deps.incidents.move(incident, 'escalated', verdict.reason);
+          this.deps.notifier.notify({ event: 'escalated', severity, title: `Escalated: ${incident.title}`, text: verdict.reason, target, incidentId: incident.id });
+        }
+      }
+      return;
+    }
+    if (incident) this.lastDeferral.delete(incident.id);
+    const now = this.deps.clock.now();
+    const plan = buildPlan(runbook, target, this.deps.targets[target], incident, req.params, verdict.reason, this.deps.baseline(target));
+    const status: Execution['status'] = verdict.kind === 'run' ? 'pending'
+      : verdict.kind === 'approval' ? 'awaiting_approval' : verdict.kind === 'dry_run' ? 'dry_run' : 'shadowed';
+    const execution: Execution = {
+      id: newId('exe', this.deps.clock), incidentId: incident?.id ?? null, runbook: runbook.name, target, severity, status,
+      strategy: 0, reason: verdict.reason, requestedBy: req.actor, approvedBy: null, dryRun: verdict.kind === 'dry_run',
+      createdAt: now, startedAt: null, finishedAt: status === 'dry_run' || status === 'shadowed' ? now : null, error: null, plan,
+    };
+    if (status === 'pending') this.claim(execution, req.trigger === 'auto');
+    await this.deps.store.executions.insert(execution);
+    this.deps.events.emit('decision', { incident, runbook: runbook.name, target, verdict });
+    this.deps.events.emit('execution:created', { execution });
+    await this.deps.audit('decision', execution.id, verdict.kind, { runbook: runbook.name, target, incident: incident?.id ?? null, reason: verdict.reason, requestedFor: req.reason ?? null }, req.actor);
+    if (incident) await this.deps.incidents.note(incident, 'decided', `${runbook.name}: ${verdict.reason}`, { execution: execution.id, verdict: verdict.kind });
+
+    if (verdict.kind === 'approval') {
+      if (incident) await this.deps.incidents.move(incident, 'awaiting_approval', verdict.reason, { execution: execution.id });
+      this.deps.notifier.notify({ event: 'needs_approval', severity, title: `Approval needed: ${runbook.name} on ${target}`, text: verdict.reason, target, incidentId: incident?.id, executionId: execution.id });
+      return;
+    }
+    if (verdict.kind !== 'run') return;
+    if (incident) await this.deps.incidents.move(incident, 'remediating', verdict.reason, { execution: execution.id });
+    this.start(execution, runbook, ctx);
+  }
+
+  async approve(executionId: string, actor: string, comment: string | null, allowSelf = false): Promise<Execution> {
+    const execution = await this.awaiting(executionId);
+    if (!allowSelf && actor === execution.requestedBy && actor !== 'engine') {
+      throw new ApprovalError('forbidden', `four eyes: ${actor} asked for this execution and cannot approve it`);
+    }
+    const runbook = this.deps.runbooks().find((r) => r.name === execution.runbook);
+    if (!runbook) throw new ApprovalError('conflict', `runbook ${execution.runbook} is no longer loaded`);
+    if ((this.busy.get(execution.target)?.size ?? 0) > 0) {
+      throw new ApprovalError('conflict', `target ${execution.target} is busy with another execution; approve again when it ends`);
+    }
+    const approved: Execution = { ...execution, status: 'pending', approvedBy: actor };
+    this.claim(approved, false);
+    await this.deps.store.executions.update(execution.id, { status: 'pending', approvedBy: actor });
+    await this.deps.audit('approval', execution.id, 'approved', { runbook: execution.runbook, target: execution.target, comment }, actor);
+    const incident = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) ?? null : null;
+    if (incident) await this.deps.incidents.move(incident, 'remediating', `approved by ${actor}${comment ? `: ${comment}` : ''}`, { execution: execution.id });
+    this.start({ ...approved, status: 'awaiting_approval' }, runbook, { incident, params: {} });
+    return approved;
+  }
+
+  async reject(executionId: string, actor: string, reason: string): Promise<Execution> {
+    const execution = await this.awaiting(executionId);
+    const now = this.deps.clock.now();
+    await this.deps.store.executions.update(execution.id, { status: 'rejected', finishedAt: now, error: `rejected by ${actor}: ${reason}` });
+    const rejected: Execution = { ...execution, status: 'rejected', finishedAt: now, error: `rejected by ${actor}: ${reason}` };
+    this.deps.events.emit('execution:transition', { execution: rejected, from: execution.status });
+    await this.deps.audit('approval', execution.id, 'rejected', { runbook: execution.runbook, target: execution.target, reason }, actor);
+    const incident = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) : undefined;
+    if (incident) await this.deps.incidents.move(incident, 'escalated', `rejected by ${actor}: ${reason}`, { execution: execution.id });
+    return rejected;
+  }
+
+  /** Withdraw waiting approvals of an incident whose problem went away by itself. */
+  async withdrawApprovals(incident: Incident, why: string): Promise<void> {
+    const waiting = await this.deps.store.executions.list({ incidentId: incident.id, status: ['awaiting_approval'] });
+    for (const e of waiting.items) {
+      const now = this.deps.clock.now();
+      await this.deps.store.executions.update(e.id, { status: 'cancelled', finishedAt: now, error: `withdrawn: ${why}` });
+      this.deps.events.emit('execution:transition', { execution: { ...e, status: 'cancelled', finishedAt: now }, from: e.status });
+      await this.deps.audit('approval', e.id, 'withdrawn', { why });
+    }
+  }
+
+  private async awaiting(id: string): Promise<Execution> {
+    const execution = await this.deps.store.executions.get(id);
+    if (!execution) throw new ApprovalError('not_found', `no execution ${id}`);
+    if (execution.status !== 'awaiting_approval') throw new ApprovalError('conflict', `execution ${id} is ${execution.status}, not awaiting approval`);
+    return execution;
+  }
+
+  private claim(execution: Execution, automatic: boolean): void {
+    let set = this.busy.get(execution.target);
+    if (!set) this.busy.set(execution.target, (set = new Set()));
+    set.add(execution.id);
+    this.hits.push({ at: this.deps.clock.now(), target: execution.target, runbook: execution.runbook, automatic });
+  }
+
+  private release(execution: Execution): void {
+    this.busy.get(execution.target)?.delete(execution.id);
+  }
+
+  private start(execution: Execution, runbook: CompiledRunbook, ctx: ExecutionContext): void {
+    if (execution.status !== 'pending') this.deps.events.emit('execution:transition', { execution: { ...execution, status: 'pending' }, from: execution.status });
+    const task = this.deps.executor.run({ ...execution, status: 'pending' }, runbook, ctx)
+      .catch((err) => this.deps.log.error({ err: errorMessage(err), execution: execution.id }, 'execution crashed'))
+      .finally(() => {
+        this.release(execution);
+        this.tasks.delete(task);
+      });
+    this.tasks.add(task);
+  }
+
+  /** Executor hook: an execution reached an outcome. */
+  async onOutcome(execution: Execution, outcome: Outcome, reason: string, ctx: ExecutionContext): Promise<void> {
+    if (!BUSY_EXECUTION_STATUSES.includes(execution.status)) this.release(execution);
+    const key = breakerKey(execution.runbook, execution.target);
+    const before = this.breakers.get(key) ?? closedBreaker(key);
+    const now = this.deps.clock.now();
+    const after = outcome === 'succeeded' ? recordSuccess(before) : recordFailure(before, now, this.deps.policy().breakerFailures);
+    if (after !== before) {
+      this.breakers.set(key, after);
+      await this.deps.store.breakers.put(after);
+      if (after.state !== before.state) {
+        this.deps.events.emit('breaker:changed', { key, state: after.state, failures: after.failures });
+        await this.deps.audit('breaker', key, after.state, { failures: after.failures });
+        this.deps.notifier.notify({ event: 'circuit_open', severity: execution.severity, title: `Circuit open: ${key}`, text: `${after.failures.length} failed executions; automatic runs stop until a person resets it`, target: execution.target });
+      }
+    }
+    const duration = now - (execution.startedAt ?? execution.createdAt);
+    const incident = ctx.incident ? this.deps.incidents.byId(ctx.incident.id) : undefined;
+    if (outcome === 'succeeded') {
+      this.deps.notifier.notify({ event: 'fixed', severity: execution.severity, title: `Fixed: ${execution.runbook} on ${execution.target}`, text: `verified in ${duration} ms`, target: execution.target, incidentId: ctx.incident?.id, executionId: execution.id });
+      if (incident) {
+        await this.deps.incidents.move(incident, 'resolved', `fixed by ${execution.runbook} (${reason}); time to recover ${now - incident.openedAt} ms`, { execution: execution.id, ttrMs: now - incident.openedAt });
+      }
+      return;
+    }
+    this.deps.notifier.notify({ event: outcome === 'failed' ? 'failed' : 'rolled_back', severity: execution.severity, title: `${outcome === 'failed' ? 'Failed' : 'Rolled back'}: ${execution.runbook} on ${execution.target}`, text: reason, target: execution.target, incidentId: ctx.incident?.id, executionId: execution.id });
+    if (incident) {
+      // The problem may still hold: the incident goes back to open, and the detector and policy decide what comes next.
+      await this.deps.incidents.move(incident, 'open', `${execution.runbook} ${outcome}: ${reason}`, { execution: execution.id });
+      this.lastDeferral.delete(incident.id);
+    } else if (ctx.incident) {
+      await this.deps.incidents.note(ctx.incident, outcome, `${execution.runbook} ${outcome} after the fix: ${reason}`, { execution: execution.id });
+    }
+  }
+
+  isBusy(target: string): boolean {
+    return (this.busy.get(target)?.size ?? 0) > 0 || this.deciding.has(target);
+  }
+}

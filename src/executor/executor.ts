@@ -1,0 +1,290 @@
+import { ActionError, toActionError } from '../core/errors.js';
+import { assertExecutionMove } from '../core/execution.js';
+import type { Execution, ExecutionStatus, StepRecord } from '../core/records.js';
+import { nextCommand, type Command, type RunbookShape } from '../core/runner.js';
+import { redactSecrets } from '../audit/redact.js';
+import type { CompiledRunbook, CompiledStep } from '../runbooks/types.js';
+import { renderParams } from '../runbooks/template.js';
+import type { ActionContext, ActionPlugin } from '../actions/types.js';
+import { attemptsOf, withRetries } from './attempt.js';
+import type { ExecutionContext, ExecutorDeps } from './types.js';
+import { templateVars } from './vars.js';
+import { runVerify, runWatch } from './verify.js';
+
+export type Outcome = 'succeeded' | 'failed' | 'rolled_back';
+
+export interface ExecutorHooks {
+  /** Called when an execution reaches an outcome (a success, then maybe a rolled_back from the watch). */
+  onOutcome(execution: Execution, outcome: Outcome, reason: string, ctx: ExecutionContext): Promise<void>;
+}
+
+interface Run {
+  execution: Execution;
+  readonly runbook: CompiledRunbook;
+  readonly ctx: ExecutionContext;
+  readonly records: StepRecord[];
+  readonly abort: AbortController;
+}
+
+/**
+ * Runs executions from their persisted history: the pure runner (src/core/runner.ts)
+ * decides the next command from the stored step records, this class carries it
+ * out and records the result before asking again. Every step is written
+ * before it starts and after it ends, so a crash leaves a record that says
+ * exactly where it stopped.
+ */
+export class Executor {
+  private readonly runs = new Map<string, Run>();
+  private readonly watches = new Map<string, AbortController>();
+  private stopping = false;
+
+  constructor(private readonly deps: ExecutorDeps, private readonly hooks: ExecutorHooks) {}
+
+  /** Runs (or resumes) an execution to its end, including the watch. Never throws for a failed fix. */
+  async run(execution: Execution, runbook: CompiledRunbook, ctx: ExecutionContext): Promise<Execution> {
+    const run: Run = {
+      execution,
+      runbook,
+      ctx,
+      records: await this.deps.store.executions.steps(execution.id),
+      abort: new AbortController(),
+    };
+    this.runs.set(execution.id, run);
+    // A new execution on a target ends the previous one's watch: it is no longer the last word on it.
+    this.watches.get(execution.target)?.abort();
+    try {
+      await this.loop(run);
+    } catch (err) {
+      if (!this.stopping) {
+        this.deps.log.error({ execution: execution.id, err }, 'executor failed');
+        await this.finish(run, 'failed', `internal error: ${toActionError(err).message}`).catch(() => undefined);
+      }
+    } finally {
+      this.runs.delete(execution.id);
+    }
+    return run.execution;
+  }
+
+  /** A new problem on the target ends the watch of the last fix there: the new incident's own runbook takes over. */
+  endWatch(target: string): void {
+    this.watches.get(target)?.abort();
+  }
+
+  isRunning(id: string): boolean {
+    return this.runs.has(id);
+  }
+
+  /** Stops carrying anything further out; the records stay as they are, for resuming. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const r of this.runs.values()) r.abort.abort();
+    for (const w of this.watches.values()) w.abort();
+  }
+
+  private async loop(run: Run): Promise<void> {
+    const shape = shapeOf(run.runbook, this.deps.actions);
+    for (;;) {
+      if (this.stopping) return;
+      const cmd = nextCommand(shape, run.records);
+      switch (cmd.kind) {
+        case 'run_step':
+          await this.transition(run, 'running', { strategy: cmd.strategy });
+          await this.runStep(run, cmd);
+          break;
+        case 'verify':
+          await this.transition(run, 'verifying', { strategy: cmd.strategy });
+          await this.verify(run, cmd.strategy);
+          break;
+        case 'rollback_step':
+          await this.transition(run, 'rolling_back', {});
+          await this.rollbackStep(run, cmd);
+          break;
+        case 'watch':
+          if (run.execution.status !== 'succeeded') await this.finish(run, 'succeeded', 'verified');
+          await this.watch(run, cmd.strategy);
+          break;
+        case 'in_doubt':
+          await this.record(run, this.stepRecord(run, cmd.strategy, cmd.index, 'step', { status: 'unknown',
+            error: 'the engine stopped while this step ran and it is not safe to run twice: a person must decide' }));
+          break;
+        case 'finish':
+          if (cmd.status === 'succeeded' && run.execution.status === 'succeeded') return;
+          await this.finish(run, cmd.status, cmd.reason);
+          return;
+      }
+    }
+  }
+
+  private async runStep(run: Run, cmd: Extract<Command, { kind: 'run_step' }>): Promise<void> {
+    const step = run.runbook.strategies[cmd.strategy]!.steps[cmd.index]!;
+    const { clock, evidence } = this.deps;
+    if (step.when) {
+      const ev = evidence.evaluate(step.when, run.execution.target, 0, clock.now());
+      if (!ev.holds) {
+        await this.record(run, this.stepRecord(run, cmd.strategy, cmd.index, 'step', { status: 'skipped', output: `when: ${ev.explain}` }));
+        return;
+      }
+    }
+    await this.invoke(run, cmd.strategy, cmd.index, 'step', step.action, step.params, step, async (plugin, actx) => plugin.execute(actx));
+  }
+
+  private async rollbackStep(run: Run, cmd: Extract<Command, { kind: 'rollback_step' }>): Promise<void> {
+    const step = run.runbook.strategies[cmd.strategy]!.steps[cmd.index]!;
+    const fwd = [...run.records].reverse().find((r) => r.phase === 'step' && r.strategy === cmd.strategy && r.index === cmd.index);
+    const action = step.rollback?.action ?? step.action;
+    const params = step.rollback?.params ?? step.params;
+    await this.invoke(run, cmd.strategy, cmd.index, 'rollback', action, params, step, async (plugin, actx) => {
+      if (step.rollback) return plugin.execute(actx);
+      if (!plugin.rollback) throw new ActionError('failed', `${action} cannot undo itself`);
+      return plugin.rollback(actx, fwd?.rollbackState);
+    }, `undo (${cmd.reason})`);
+  }
+
+  /** One action call: render, validate, record running, run with timeout and retries, record the outcome. */
+  private async invoke(
+    run: Run, strategy: number, index: number, phase: 'step' | 'rollback', actionName: string,
+    rawParams: Readonly<Record<string, unknown>>, step: CompiledStep,
+    call: (plugin: ActionPlugin, ctx: ActionContext<unknown>) => Promise<{ summary: string; output?: string; data?: unknown; rollbackState?: unknown }>,
+    note?: string,
+  ): Promise<void> {
+    const { clock, store: _store } = this.deps;
+    const target = run.execution.target;
+    const plugin = this.deps.actions.get(actionName);
+    let params: Record<string, unknown> = {};
+    const base = this.stepRecord(run, strategy, index, phase, { action: actionName });
+    try {
+      if (!plugin) throw new ActionError('not_found', `unknown action ${actionName}`);
+      const vars = templateVars(target, this.deps.targets[target], run.ctx.incident, run.ctx.params);
+      params = renderParams(rawParams, vars, run.runbook.inputs) as Record<string, unknown>;
+      const parsed = plugin.schema.safeParse(params);
+      if (!parsed.success) {
+        throw new ActionError('invalid_params', `${actionName}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
+      }
+      const started = { ...base, params: redactSecrets(params) as Record<string, unknown>, status: 'running' as const, startedAt: clock.now() };
+      await this.record(run, started);
+      this.deps.events.emit('step:started', { execution: run.execution, step: started });
+      const { value, attempts } = await withRetries(clock, {
+        timeoutMs: step.timeoutMs, retries: phase === 'step' ? step.retries : 0, backoff: step.backoff, signal: run.abort.signal,
+      }, (signal) => call(plugin, this.actionContext(run, parsed.data, signal)));
+      if (this.stopping) return;
+      if (plugin.mutates) this.deps.evidence.resetTarget(target, clock.now());
+      const done: StepRecord = {
+        ...started, status: phase === 'rollback' ? 'rolled_back' : 'succeeded', attempts, finishedAt: clock.now(),
+        output: [note, value.summary, value.output].filter(Boolean).join('\n'),
+        rollbackState: value.rollbackState ?? null,
+      };
+      await this.record(run, done);
+      this.deps.events.emit('step:finished', { execution: run.execution, step: done });
+      await this.deps.audit(phase, run.execution.id, done.status, { step: done.name, action: actionName, target, params: done.params, summary: value.summary, attempts });
+    } catch (err) {
+      if (this.stopping) return;
+      const e = toActionError(err);
+      const failed: StepRecord = {
+        ...base, params: redactSecrets(params) as Record<string, unknown>,
+        status: phase === 'rollback' ? 'rollback_failed' : 'failed', attempts: attemptsOf(err),
+        startedAt: base.startedAt ?? clock.now(), finishedAt: clock.now(), error: `${e.code}: ${e.message}`, output: note ?? null,
+      };
+      await this.record(run, failed);
+      this.deps.events.emit('step:finished', { execution: run.execution, step: failed });
+      await this.deps.audit(phase, run.execution.id, failed.status, { step: failed.name, action: actionName, target, error: failed.error });
+    }
+  }
+
+  private async verify(run: Run, strategy: number): Promise<void> {
+    const rec = this.stepRecord(run, strategy, -1, 'verify', { action: 'verify', name: 'verify', status: 'running', startedAt: this.deps.clock.now() });
+    await this.record(run, rec);
+    const result = await runVerify(this.deps, run.runbook, run.execution.target, run.ctx.incident, run.abort.signal);
+    if (this.stopping) return;
+    const done: StepRecord = { ...rec, status: result.ok ? 'succeeded' : 'failed', finishedAt: this.deps.clock.now(),
+      output: result.explain, error: result.ok ? null : result.explain };
+    await this.record(run, done);
+    this.deps.events.emit('step:finished', { execution: run.execution, step: done });
+    await this.deps.audit('verify', run.execution.id, done.status, { strategy: run.runbook.strategies[strategy]!.name, explain: result.explain });
+  }
+
+  private async watch(run: Run, strategy: number): Promise<void> {
+    const target = run.execution.target;
+    const ctrl = new AbortController();
+    this.watches.get(target)?.abort();
+    this.watches.set(target, ctrl);
+    const rec = this.stepRecord(run, strategy, -1, 'watch', { action: 'watch', name: 'watch', status: 'running', startedAt: this.deps.clock.now() });
+    await this.record(run, rec);
+    const result = await runWatch(this.deps, run.runbook.watch, run.execution, AbortSignal.any([ctrl.signal, run.abort.signal]));
+    if (this.watches.get(target) === ctrl) this.watches.delete(target);
+    if (this.stopping) return;
+    const status = result.kind === 'worse' ? 'failed' : result.kind === 'superseded' ? 'skipped' : 'succeeded';
+    await this.record(run, { ...rec, status, finishedAt: this.deps.clock.now(), output: result.explain, error: status === 'failed' ? result.explain : null });
+    if (status === 'failed') await this.deps.audit('watch', run.execution.id, 'worse', { explain: result.explain });
+  }
+
+  private async finish(run: Run, outcome: 'succeeded' | 'failed' | 'rolled_back', reason: string): Promise<void> {
+    const now = this.deps.clock.now();
+    if (outcome === 'rolled_back' && run.execution.status === 'succeeded') await this.transition(run, 'rolling_back', {});
+    await this.transition(run, outcome, { finishedAt: now, error: outcome === 'succeeded' ? null : reason });
+    await this.deps.audit('execution', run.execution.id, outcome, { runbook: run.runbook.name, target: run.execution.target, reason });
+    await this.hooks.onOutcome(run.execution, outcome, reason, run.ctx);
+  }
+
+  private async transition(run: Run, to: ExecutionStatus, patch: Partial<Execution>): Promise<void> {
+    const from = run.execution.status;
+    if (from === to && Object.keys(patch).every((k) => run.execution[k as keyof Execution] === patch[k as keyof Execution])) return;
+    assertExecutionMove(run.execution.id, from, to);
+    const startedAt = run.execution.startedAt ?? (to === 'running' ? this.deps.clock.now() : null);
+    run.execution = { ...run.execution, ...patch, status: to, startedAt };
+    await this.deps.store.executions.update(run.execution.id, { ...patch, status: to, startedAt });
+    if (from !== to) this.deps.events.emit('execution:transition', { execution: run.execution, from });
+  }
+
+  private async record(run: Run, rec: StepRecord): Promise<void> {
+    const i = run.records.findIndex((r) => r.seq === rec.seq);
+    if (i >= 0) run.records[i] = rec;
+    else run.records.push(rec);
+    await this.deps.store.executions.putStep(rec);
+  }
+
+  private stepRecord(run: Run, strategy: number, index: number, phase: StepRecord['phase'], patch: Partial<StepRecord>): StepRecord {
+    const step = index >= 0 ? run.runbook.strategies[strategy]!.steps[index] : undefined;
+    return {
+      executionId: run.execution.id,
+      seq: run.records.reduce((m, r) => Math.max(m, r.seq + 1), 0),
+      strategy, index, phase,
+      name: phase === 'rollback' ? `undo: ${step?.name ?? ''}` : step?.name ?? phase,
+      action: step?.action ?? phase,
+      params: {}, status: 'pending', attempts: 0, startedAt: null, finishedAt: null, output: null, error: null, rollbackState: null,
+      ...patch,
+    };
+  }
+
+  private actionContext(run: Run, params: unknown, signal: AbortSignal): ActionContext<unknown> {
+    const i = run.ctx.incident;
+    return {
+      params,
+      targetName: run.execution.target,
+      target: this.deps.targets[run.execution.target],
+      incident: i ? { id: i.id, rule: i.rule, severity: i.severity } : null,
+      executionId: run.execution.id,
+      clock: this.deps.clock,
+      signal,
+      log: this.deps.log.child({ execution: run.execution.id }),
+      supervisor: this.deps.supervisor,
+      notifier: this.deps.notifier,
+    };
+  }
+}
+
+export function shapeOf(runbook: CompiledRunbook, actions: ReadonlyMap<string, ActionPlugin>): RunbookShape {
+  return {
+    strategies: runbook.strategies.map((s) => ({
+      steps: s.steps.map((st) => {
+        const plugin = actions.get(st.action);
+        return {
+          action: st.action,
+          onFailure: st.onFailure,
+          canRollback: st.rollback !== null || typeof plugin?.rollback === 'function',
+          idempotent: plugin?.idempotent ?? false,
+        };
+      }),
+    })),
+    watch: runbook.watch.durationMs > 0,
+  };
+}

@@ -78,7 +78,7 @@ describe('process actions: params', () => {
       ['process.restart', true, true],
       ['process.signal', false, true],
       ['process.stop', true, true],
-      ['process.scale', true, true],
+      ['process.scale', false, true],
     ]);
   });
 });

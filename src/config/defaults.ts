@@ -44,6 +44,9 @@ export const RUNBOOK_DEFAULTS = {
     duration: '5m',
     errorRate: { signal: 'error_ratio', factor: 2 },
     latency: { signal: 'latency_p95_ms', factor: 3 },
-    health: { signal: 'http_up', failures: 3 },
+    // More than the 3 failed checks of the usual "unhealthy" rule: when a new
+    // problem shows, its incident takes over (and ends this watch) before the
+    // watch blames the previous fix for it.
+    health: { signal: 'http_up', failures: 5 },
   },
 } as const;

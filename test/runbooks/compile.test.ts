@@ -43,7 +43,7 @@ describe('compileRunbook: the demo runbooks', () => {
         durationMs: 10_000,
         errorRate: { signal: 'error_ratio', factor: 2 },
         latency: { signal: 'latency_p95_ms', factor: 3 },
-        health: { signal: 'http_up', failures: 3 },
+        health: { signal: 'http_up', failures: 5 },
       },
     });
     expect(rb.strategies).toEqual([{

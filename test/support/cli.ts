@@ -23,9 +23,9 @@ export function runCli(args: readonly string[], opts: { cwd?: string; env?: Reco
 }
 
 /** Starts a long-running `medic <args>` and resolves once its output matches `ready`. */
-export function startCli(args: readonly string[], ready: RegExp, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<{ child: ChildProcess; output: () => string; match: RegExpMatchArray }> {
+export function startCli(args: readonly string[], ready: RegExp, opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<{ child: ChildProcess; output: () => string; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

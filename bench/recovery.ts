@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${name.padEnd(34)} ${fmt(v).padStart(8)}   ${target.padEnd(24)} ${verdict}\n`);
     }
     process.stdout.write(`\nspread: floor ${range(floor)}, crash ${range(crash)}, hang ${range(hang)}\n`);
+    process.stdout.write('each hang came 2 s after the previous restart; the rule still asked for 3 failed checks (100 ms apart)\n');
     if (rows.some((r) => r[3] === 'FAIL')) process.exitCode = 1;
   } finally {
     await rt.close();

@@ -37,7 +37,7 @@ export async function startDemo(opts: DemoOptions): Promise<Runtime & { demoUrl:
   doc.setIn(['targets', 0, 'process', 'port'], demoPort);
   opts.configure?.(doc);
   const config = compileConfig(String(doc), file, { probes: builtinProbes, overrides: { port: opts.port, dataDir: opts.dataDir } });
-  const log = createLogger({ level: opts.logLevel ?? 'warn' });
+  const log = createLogger({ level: opts.logLevel ?? 'error' });
   const rt = await startRuntime(config, { log, ...(opts.narrate ? { narrate: opts.narrate } : {}) });
   const stopTraffic = opts.traffic ? startTraffic(rt.supervisor, 'demo') : () => {};
   return {

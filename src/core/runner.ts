@@ -75,7 +75,9 @@ function strategyOutcome(shape: RunbookShape, s: number, records: readonly StepR
     if (rec.status === 'failed' && steps[i]!.onFailure === 'abort') {
       return { kind: 'failed', reason: `step "${rec.name}" failed: ${rec.error ?? 'unknown error'}` };
     }
-    // succeeded, skipped, rolled_back (of a later pass) or failed with skip/continue: go on.
+    // skip: the strategy's remaining steps are left out and verify decides whether it worked.
+    if (rec.status === 'failed' && steps[i]!.onFailure === 'skip') break;
+    // succeeded, skipped (by `when`) or failed with continue: go on with the next step.
   }
   const verify = latest(records, (r) => r.phase === 'verify' && r.strategy === s);
   if (!verify || verify.status === 'running' || verify.status === 'pending') {

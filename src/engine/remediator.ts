@@ -127,7 +127,7 @@ export class Remediator {
       const policy = this.deps.policy();
       const verdict = decide(policy, {
         now, trigger: req.trigger, dryRun: req.dryRun, severity, target,
-        runbook: { name: runbook.name, approval: runbook.approval },
+        runbook: { name: runbook.name, approval: runbook.approval, cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
         silencedBy: incident?.silenced ? 'a silence' : null,
         breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
         hits: this.hits,

@@ -23,6 +23,11 @@ export function parseDuration(input: string | number): number | undefined {
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1).replace(/\.?0+$/, '')}s`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-  return `${Math.floor(ms / 3_600_000)}h${Math.round((ms % 3_600_000) / 60_000)}m`;
+  // Round first, then split, so 119.6 s is 2m0s and not 1m60s.
+  if (ms < 3_600_000) {
+    const s = Math.round(ms / 1000);
+    return `${Math.floor(s / 60)}m${s % 60}s`;
+  }
+  const m = Math.round(ms / 60_000);
+  return `${Math.floor(m / 60)}h${m % 60}m`;
 }

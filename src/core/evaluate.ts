@@ -25,7 +25,8 @@ export function evaluate(cond: Condition, source: SeriesSource, scope: WindowSco
   const parts = cond.of.map((c) => evaluate(c, source, scope));
   const holds = cond.kind === 'all' ? parts.every((p) => p.holds) : parts.some((p) => p.holds);
   const known = cond.kind === 'all' ? parts.every((p) => p.known) : parts.some((p) => p.known);
-  const first = parts.find((p) => p.value !== null);
+  // The value shown on the incident is the one that made it hold.
+  const first = (cond.kind === 'any' ? parts.find((p) => p.holds) : undefined) ?? parts.find((p) => p.value !== null);
   return {
     holds,
     known,

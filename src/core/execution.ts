@@ -8,7 +8,8 @@ import type { ExecutionStatus } from './records.js';
  *      │               └────────────► rejected | cancelled (deadline, problem gone)
  *      └──► running ◄──► verifying
  *              │  ▲          │
- *              ▼  │          └──► succeeded ──► rolled_back (the watch saw it get worse)
+ *              ▼  │          └──► succeeded ──► rolling_back ──► rolled_back (the watch saw it get worse)
+ *                                     └──► failed (worse, and nothing to undo)
  *         rolling_back ──► running (next strategy) | failed | rolled_back
  *
  *   dry_run and shadowed are terminal records of what would have happened.
@@ -19,8 +20,7 @@ const TRANSITIONS: Record<ExecutionStatus, readonly ExecutionStatus[]> = {
   running: ['verifying', 'rolling_back', 'failed', 'succeeded'],
   verifying: ['succeeded', 'rolling_back', 'failed', 'running'],
   rolling_back: ['running', 'failed', 'rolled_back'],
-  succeeded: ['rolled_back', 'rolling_back'],
-  watching: ['succeeded', 'rolling_back'],
+  succeeded: ['rolled_back', 'rolling_back', 'failed'],
   failed: [],
   rolled_back: [],
   rejected: [],

@@ -4,10 +4,11 @@ import type { Incident, IncidentStatus } from './records.js';
  * Incident lifecycle (SPEC §2):
  *
  *   open ──► remediating ──► resolved
- *    │  ▲        │  └──────► failed     (every strategy failed, or the circuit opened)
- *    │  └────────┘ (an attempt ended, the problem still holds)
- *    ├──► awaiting_approval ──► remediating | escalated | open (rejected)
- *    ├──► escalated ──► remediating | resolved
+ *    │  ▲        │  └──────► failed | escalated
+ *    │  └────────┘ (an attempt ended, the problem still holds: the detector and policy decide again)
+ *    ├──► awaiting_approval ──► remediating | open | escalated (deadline, rejection) | resolved (cleared by itself)
+ *    ├──► escalated ──► remediating | awaiting_approval | open | resolved | failed   (a person acts)
+ *    ├──► failed
  *    └──► resolved                      (the rule stopped holding by itself)
  *
  * resolved and failed are final for that fingerprint: the same problem
@@ -37,6 +38,7 @@ export function moveIncident(incident: Incident, to: IncidentStatus, at: number)
   if (!canMoveIncident(incident.status, to)) {
     throw new TransitionError(`incident ${incident.id}: cannot go from ${incident.status} to ${to}`);
   }
+  if (incident.status === to) return { status: to, updatedAt: incident.updatedAt, resolvedAt: incident.resolvedAt };
   return { status: to, updatedAt: at, resolvedAt: to === 'resolved' || to === 'failed' ? at : incident.resolvedAt };
 }
 

@@ -9,8 +9,13 @@ export interface Hit {
   readonly automatic: boolean;
 }
 
+/**
+ * Hits in the window ending now. A hit "from the future" (the clock stepped
+ * back since it was recorded) still counts: for limits, forgetting a recent
+ * run is the unsafe mistake.
+ */
 export function hitsWithin(hits: readonly Hit[], now: number, windowMs: number, pred: (h: Hit) => boolean = () => true): Hit[] {
-  return hits.filter((h) => h.at > now - windowMs && h.at <= now && pred(h));
+  return hits.filter((h) => h.at > now - windowMs && pred(h));
 }
 
 /** Drops hits older than the longest window anyone asks about. */
@@ -28,8 +33,10 @@ export interface LimitCheck {
 export function checkLimit(hits: readonly Hit[], now: number, windowMs: number, max: number, what: string): LimitCheck {
   const inWindow = hitsWithin(hits, now, windowMs);
   if (inWindow.length < max) return { ok: true, reason: '', retryAt: null };
-  const oldest = Math.min(...inWindow.map((h) => h.at));
-  return { ok: false, reason: `rate limit: ${what} (${inWindow.length}/${max})`, retryAt: oldest + windowMs };
+  // Free again once all but max-1 of them have left the window (manual runs can push the count past max).
+  const times = inWindow.map((h) => h.at).sort((a, b) => a - b);
+  const leaving = times[inWindow.length - max];
+  return { ok: false, reason: `rate limit: ${what} (${inWindow.length}/${max})`, retryAt: max > 0 && leaving !== undefined ? leaving + windowMs : null };
 }
 
 /** Distinct targets a runbook touched in the window, the one asked about excluded. */

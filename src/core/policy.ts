@@ -75,7 +75,8 @@ export function decide(settings: PolicySettings, input: PolicyInput): Verdict {
   if (auto) {
     const cooldownMs = runbook.cooldownMs ?? settings.cooldownMs;
     const last = input.hits.filter((h) => h.runbook === runbook.name && h.target === target).at(-1);
-    if (last && now - last.at < cooldownMs && last.at <= now) {
+    // A last run "in the future" (the clock stepped back) still holds the cooldown.
+    if (last && now - last.at < cooldownMs) {
       return {
         kind: 'defer',
         reason: `cooldown: ${runbook.name} ran on ${target} at ${clockTime(last.at)}; next at ${clockTime(last.at + cooldownMs)}`,

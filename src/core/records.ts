@@ -37,7 +37,7 @@ export interface TimelineEntry {
 }
 
 export const EXECUTION_STATUSES = [
-  'pending', 'awaiting_approval', 'running', 'verifying', 'watching', 'rolling_back',
+  'pending', 'awaiting_approval', 'running', 'verifying', 'rolling_back',
   'succeeded', 'failed', 'rolled_back', 'rejected', 'cancelled', 'dry_run', 'shadowed',
 ] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];

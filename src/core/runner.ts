@@ -45,8 +45,12 @@ export function nextCommand(shape: RunbookShape, records: readonly StepRecord[])
       if (watch.status === 'succeeded' || watch.status === 'skipped') {
         return { kind: 'finish', status: 'succeeded', strategy: s, reason: 'verified; the watch saw nothing get worse' };
       }
-      const undo = nextRollback(shape, s, records, `watch: ${watch.error ?? 'things got worse'}`);
-      return undo ?? { kind: 'finish', status: 'rolled_back', strategy: s, reason: `watch: ${watch.error ?? 'things got worse'}` };
+      const why = `watch: ${watch.error ?? 'things got worse'}`;
+      const undo = nextRollback(shape, s, records, why);
+      if (undo) return undo;
+      const undone = records.some((r) => r.phase === 'rollback' && r.strategy === s && r.status === 'rolled_back');
+      // With nothing undone, "rolled back" would be untrue: the fix did not hold.
+      return { kind: 'finish', status: undone ? 'rolled_back' : 'failed', strategy: s, reason: undone ? why : `${why}; nothing to undo` };
     }
     // This strategy failed: undo what it did, then try the next one.
     const undo = nextRollback(shape, s, records, outcome.reason);
@@ -97,6 +101,10 @@ function nextRollback(shape: RunbookShape, s: number, records: readonly StepReco
     const undo = latest(records, (r) => r.phase === 'rollback' && r.strategy === s && r.index === i);
     // An undo that crashed half way is run again: rollbacks restore a recorded state, so they are idempotent.
     if (!undo || undo.status === 'running' || undo.status === 'pending') return { kind: 'rollback_step', strategy: s, index: i, reason };
+    // An undo that failed leaves the target in a state nobody knows: no further strategy, a person looks.
+    if (undo.status === 'rollback_failed') {
+      return { kind: 'finish', status: 'failed', strategy: s, reason: `undo of "${fwd.name}" failed (${undo.error ?? 'unknown error'}) after: ${reason}; the target needs a person` };
+    }
   }
   return null;
 }

@@ -1,9 +1,10 @@
+import { durationParam as duration } from './params.js';
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as realTimeout } from 'node:timers';
 import { z } from 'zod';
-import { formatDuration, parseDuration } from '../core/duration.js';
+import { formatDuration } from '../core/duration.js';
 import { ActionError, errorMessage } from '../core/errors.js';
 import type { ActionContext, ActionOutcome, ActionPlugin } from './types.js';
 
@@ -18,18 +19,6 @@ import type { ActionContext, ActionOutcome, ActionPlugin } from './types.js';
  * beginning and the end, which is where the useful lines usually are.
  */
 
-const duration = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.issues.push({ code: 'custom', message: `not a duration: ${String(v)}`, input: v });
-        return z.NEVER;
-      }
-      return ms;
-    });
 
 const NO_NUL = /^[^\0]*$/;
 const argvSchema = z

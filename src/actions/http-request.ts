@@ -1,7 +1,9 @@
+import { describeFetchError, readBodyCapped, safeUrl } from '../net/fetch.js';
+import { durationParam as duration } from './params.js';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { formatDuration, parseDuration } from '../core/duration.js';
-import { ActionError, errorMessage } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import { ActionError } from '../core/errors.js';
 import { isTimeoutReason } from './exec.js';
 import type { ActionContext, ActionOutcome, ActionPlugin } from './types.js';
 
@@ -26,18 +28,6 @@ function isPlainHttpUrl(url: string): boolean {
   }
 }
 
-const duration = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.issues.push({ code: 'custom', message: `not a duration: ${String(v)}`, input: v });
-        return z.NEVER;
-      }
-      return ms;
-    });
 
 const url = z.string().refine(isPlainHttpUrl, 'must be an http:// or https:// URL without credentials (use an Authorization header)');
 const method = z
@@ -141,7 +131,9 @@ async function send(ctx: ActionContext<HttpRequestParams>, req: RequestSpec): Pr
   const started = performance.now();
   try {
     const res = await fetch(req.url, { method: req.method, headers, body: payload, signal, redirect: 'manual' });
-    const { text, truncated } = await readCapped(res, maxBytes);
+    const body = await readBodyCapped(res, maxBytes);
+    const text = body.truncated ? `${body.text}\n[... response truncated at ${maxBytes} bytes ...]` : body.text;
+    const truncated = body.truncated;
     const durationMs = Math.round(performance.now() - started);
     ctx.log.info({ action: 'http.request', request: shown, status: res.status, durationMs }, 'http request done');
     const data = { status: res.status, durationMs, truncated };
@@ -163,7 +155,7 @@ async function send(ctx: ActionContext<HttpRequestParams>, req: RequestSpec): Pr
       throw new ActionError('aborted', `${shown}: aborted`, { retryable: false, cause: err });
     }
     // Refused, reset, DNS: the far end may well be back in a moment.
-    throw new ActionError('unavailable', `${shown}: ${networkReason(err)}`, { cause: err });
+    throw new ActionError('unavailable', `${shown}: ${describeFetchError(err)}`, { cause: err });
   } finally {
     timers.abort();
   }
@@ -185,37 +177,5 @@ export function retryAfterMs(value: string | null, now: number): number | undefi
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function networkReason(err: unknown): string {
-  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
-  return cause && typeof cause.code === 'string' ? cause.code : errorMessage(err);
-}
 
-async function readCapped(res: Response, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
-  if (!res.body) return { text: '', truncated: false };
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return { text: text + decoder.decode(), truncated: false };
-    const room = maxBytes - bytes;
-    if (value.byteLength > room) {
-      text += decoder.decode(value.subarray(0, room));
-      await reader.cancel();
-      return { text: `${text}\n[... response truncated at ${maxBytes} bytes ...]`, truncated: true };
-    }
-    text += decoder.decode(value, { stream: true });
-    bytes += value.byteLength;
-  }
-}
 
-/** A URL fit for logs, plans and errors: the query string often carries a token. */
-export function safeUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
-  } catch {
-    return '(invalid url)';
-  }
-}

@@ -46,14 +46,19 @@ export function stepRule(rule: RuleSpec, target: string, prev: RuleState, source
   const scope = { target, now, since: prev.resetAt };
   let match: { severity: Severity; value: number | null; explain: string } | null = null;
   let lastExplain = '';
+  let known = true;
   for (const band of rule.bands) {
     const ev = evaluate(band.condition, source, scope);
     lastExplain = ev.explain;
+    known &&= ev.known;
     if (ev.holds) {
       match = { severity: band.severity, value: ev.value, explain: ev.explain };
       break;
     }
   }
+
+  // No data is not good news: a firing rule stays firing until samples show it cleared.
+  if (!match && !known && prev.phase === 'firing') return { state: prev, event: null };
 
   if (!match) {
     const state: RuleState = { ...INITIAL_RULE_STATE, resetAt: prev.resetAt, explain: lastExplain };

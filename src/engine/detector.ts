@@ -90,9 +90,8 @@ export class Detector {
       if (ev.holds) return { holds: true, known: true, explain: ev.explain };
       evs.push(ev);
     }
-    const signals = new Set(rule.bands.flatMap((b) => signalsOf(b.condition)));
-    const known = [...signals].every((s) => this.source.points(target, s).some((p) => p.at >= since && p.at <= now));
-    return { holds: false, known, explain: evs.map((e) => e.explain).join('; ') };
+    // Cleared only when every band could be judged on fresh samples: an empty window is no evidence.
+    return { holds: false, known: evs.every((e) => e.known), explain: evs.map((e) => e.explain).join('; ') };
   }
 
   private evaluateOne(rule: CompiledRule, target: string, now: number): void {

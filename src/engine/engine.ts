@@ -219,7 +219,8 @@ export class Engine {
       return;
     }
     // While an execution works on it, its verify is the judge; after that the incident is reopened or resolved there.
-    if (incident.status === 'remediating' || this.clearing.has(incident.id)) return;
+    // While a decision about the target is being recorded, wait: the detector says "cleared" again next time.
+    if (incident.status === 'remediating' || this.remediator.isDeciding(incident.target) || this.clearing.has(incident.id)) return;
     this.clearing.add(incident.id);
     try {
       if (incident.status === 'awaiting_approval') await this.remediator.withdrawApprovals(incident, `the problem cleared by itself: ${explain}`);

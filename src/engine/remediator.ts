@@ -295,6 +295,10 @@ export class Remediator {
     }
   }
 
+  isDeciding(target: string): boolean {
+    return this.deciding.has(target);
+  }
+
   isBusy(target: string): boolean {
     return (this.busy.get(target)?.size ?? 0) > 0 || this.deciding.has(target);
   }

@@ -321,3 +321,21 @@ describe('stepRule: a clock that goes backwards', () => {
     expect(h.events).toEqual([{ at: 200, kind: 'fired', severity: 'P1' }]);
   });
 });
+
+describe('stepRule: no data is not good news', () => {
+  /** p95 latency averaged over 2 s: > 5000 ms is P1. */
+  const slow: RuleSpec = { name: 'slow', forMs: 0, bands: [band('P1', leaf({ signal: 'p95', fn: 'avg', windowMs: 2 * SEC }, 'gt', 5000))] };
+
+  it('keeps a firing rule firing, with no event, while its window is empty', () => {
+    const h = new Harness(slow, 'p95').tick(0, 9750);
+    expect(h.events).toEqual([{ at: 0, kind: 'fired', severity: 'P1' }]);
+    h.tick(3).tick(5).tick(8);
+    expect(h.state.phase).toBe('firing');
+    expect(h.events).toHaveLength(1);
+  });
+
+  it('clears it as soon as a sample shows it no longer holds', () => {
+    const h = new Harness(slow, 'p95').tick(0, 9750).tick(3).tick(6, 40);
+    expect(h.events.map((e) => e.kind)).toEqual(['fired', 'cleared']);
+  });
+});

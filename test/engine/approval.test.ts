@@ -97,3 +97,24 @@ describe('approval by severity', () => {
     expect(h.calls).toEqual([]);
   });
 });
+
+describe('an approval waits while the signal goes quiet', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('is not withdrawn when samples stop coming: silence is not recovery', async () => {
+    const windowed = config.replace('value: { signal: cpu, fn: last }', 'value: { signal: cpu, fn: avg, window: 200ms }');
+    h = await startHarness({ config: windowed, runbooks: [runbook] });
+    const created = h.next('execution:created');
+    h.world['cpu'] = 99;
+    const { execution } = await created;
+    await h.engine.idle();
+    delete h.world['cpu'];
+    // The detector looks again a second later, when the window holds no sample at all.
+    h.engine.detector.tick(Date.now() + 1_000);
+    h.engine.detector.tick(Date.now() + 2_000);
+    await h.engine.idle();
+    expect((await h.engine.store.executions.get(execution.id))?.status).toBe('awaiting_approval');
+    expect((await h.engine.store.incidents.get(execution.incidentId!))?.status).toBe('awaiting_approval');
+  });
+});

@@ -41,7 +41,8 @@ export function registerLists(program: Command): void {
         const page = await api<Page<Execution>>({ url: opts.url }, 'GET', `api/v1/executions?${q}`);
         if (opts.json) return void process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
         process.stdout.write(`${table(['ID', 'STATUS', 'RUNBOOK', 'TARGET', 'SEV', 'CREATED', 'TOOK', 'REASON'],
-          page.items.map((e) => [e.id, e.status, e.runbook, e.target, e.severity, ago(e.createdAt), ms(e.startedAt, e.finishedAt), e.error ?? e.reason]))}\n`);
+          page.items.map((e) => [e.id, e.status, e.runbook, e.target, e.severity, ago(e.createdAt), ms(e.startedAt, e.finishedAt),
+            e.error ?? (e.approvedBy ? `${e.reason}; approved by ${e.approvedBy}` : e.reason)]))}\n`);
         process.stdout.write(`${page.items.length} of ${page.total}\n`);
       });
     });

@@ -32,7 +32,7 @@ const cpuSeen = new Map<string, Map<number, { ticks: number; at: number }>>();
 export const processProbe: ProbePlugin<ProcessProbeParams> = {
   type: 'process',
   schema: paramsSchema,
-  produces: ['process_up', 'process_replicas_running', 'process_rss_mb', 'process_cpu_percent'],
+  produces: ['process_up', 'process_stopped', 'process_replicas_running', 'process_rss_mb', 'process_cpu_percent'],
 
   watch(ctx, emit) {
     if (ctx.params.pidfile !== undefined) return () => undefined;
@@ -63,6 +63,11 @@ export const processProbe: ProbePlugin<ProcessProbeParams> = {
     const status = ctx.supervisor.status(ctx.probe.target);
     if (!status) throw new Error(`target "${ctx.probe.target}" has no supervised process and the probe names no pidfile`);
     const pids = status.replicas.flatMap((r) => (r.state === 'running' && r.pid !== null ? [r.pid] : []));
+    // Stopped on purpose (process.stop, the emergency shutdown): not "down". Reporting
+    // process_up 0 here would make the crash rule start again what a person stopped.
+    if (status.replicas.length > 0 && status.replicas.every((r) => r.state === 'stopped' && (r.lastExit === null || r.lastExit.expected))) {
+      return [{ name: 'process_stopped', value: 1 }, { name: 'process_replicas_running', value: 0 }];
+    }
     return [
       { name: 'process_up', value: upValue(status) },
       { name: 'process_replicas_running', value: pids.length },

@@ -54,6 +54,17 @@ describe('process probe', () => {
     expect(() => processProbe.schema.parse({ pidfil: 'x' })).toThrow();
   });
 
+  it('does not call a group that Medic stopped on purpose "down", so the crash rule leaves it stopped', async () => {
+    const { supervisor } = await startDemo();
+    const ctx = context(supervisor);
+    expect(value(await processProbe.check!(ctx), 'process_up')).toBe(1);
+    await supervisor.stop('demo', { graceMs: 2_000 });
+    const after = await processProbe.check!(ctx);
+    expect(value(after, 'process_up')).toBeUndefined();
+    expect(value(after, 'process_stopped')).toBe(1);
+    expect(value(after, 'process_replicas_running')).toBe(0);
+  });
+
   it('reports a crash from the exit event itself, and up again on ready', async () => {
     const { supervisor } = await startDemo();
     const emitted: Sample[][] = [];

@@ -11,15 +11,17 @@ import type { Incident, IncidentStatus } from './records.js';
  *    ├──► failed
  *    └──► resolved                      (the rule stopped holding by itself)
  *
- * resolved and failed are final for that fingerprint: the same problem
- * coming back opens a new incident.
+ * failed is final; resolved is final too, except that the watch may send it
+ * to escalated when the verified fix did not hold. The same problem coming
+ * back later opens a new incident.
  */
 const TRANSITIONS: Record<IncidentStatus, readonly IncidentStatus[]> = {
   open: ['remediating', 'awaiting_approval', 'resolved', 'escalated', 'failed'],
   remediating: ['open', 'resolved', 'failed', 'escalated', 'awaiting_approval'],
   awaiting_approval: ['remediating', 'open', 'escalated', 'resolved', 'failed'],
   escalated: ['remediating', 'awaiting_approval', 'resolved', 'failed', 'open'],
-  resolved: [],
+  // Only the watch reopens: a fix verified, then found not to hold, goes to a person.
+  resolved: ['escalated'],
   failed: [],
 };
 
@@ -39,7 +41,7 @@ export function moveIncident(incident: Incident, to: IncidentStatus, at: number)
     throw new TransitionError(`incident ${incident.id}: cannot go from ${incident.status} to ${to}`);
   }
   if (incident.status === to) return { status: to, updatedAt: incident.updatedAt, resolvedAt: incident.resolvedAt };
-  return { status: to, updatedAt: at, resolvedAt: to === 'resolved' || to === 'failed' ? at : incident.resolvedAt };
+  return { status: to, updatedAt: at, resolvedAt: to === 'resolved' || to === 'failed' ? at : isActiveIncident(to) ? null : incident.resolvedAt };
 }
 
 export function isActiveIncident(status: IncidentStatus): boolean {

@@ -31,7 +31,11 @@ export type Command =
   | { readonly kind: 'watch'; readonly strategy: number }
   /** A non-idempotent step was running when the engine died: a person decides. */
   | { readonly kind: 'in_doubt'; readonly strategy: number; readonly index: number }
-  | { readonly kind: 'finish'; readonly status: 'succeeded' | 'failed' | 'rolled_back'; readonly strategy: number; readonly reason: string };
+  | {
+    readonly kind: 'finish'; readonly status: 'succeeded' | 'failed' | 'rolled_back'; readonly strategy: number; readonly reason: string;
+    /** Set when nothing more should be tried automatically: the target's state is not known. */
+    readonly needsPerson?: true;
+  };
 
 export function nextCommand(shape: RunbookShape, records: readonly StepRecord[]): Command {
   const last = shape.strategies.length - 1;
@@ -75,7 +79,10 @@ function strategyOutcome(shape: RunbookShape, s: number, records: readonly StepR
         ? { kind: 'command', command: { kind: 'run_step', strategy: s, index: i, retry: true } }
         : { kind: 'command', command: { kind: 'in_doubt', strategy: s, index: i } };
     }
-    if (rec.status === 'unknown') return { kind: 'failed', reason: `step "${rec.name}" was left in doubt` };
+    if (rec.status === 'unknown') {
+      return { kind: 'command', command: { kind: 'finish', status: 'failed', strategy: s, needsPerson: true,
+        reason: `step "${rec.name}" was left in doubt when the engine stopped and is not safe to repeat: a person must decide` } };
+    }
     if (rec.status === 'failed' && steps[i]!.onFailure === 'abort') {
       return { kind: 'failed', reason: `step "${rec.name}" failed: ${rec.error ?? 'unknown error'}` };
     }
@@ -103,7 +110,7 @@ function nextRollback(shape: RunbookShape, s: number, records: readonly StepReco
     if (!undo || undo.status === 'running' || undo.status === 'pending') return { kind: 'rollback_step', strategy: s, index: i, reason };
     // An undo that failed leaves the target in a state nobody knows: no further strategy, a person looks.
     if (undo.status === 'rollback_failed') {
-      return { kind: 'finish', status: 'failed', strategy: s, reason: `undo of "${fwd.name}" failed (${undo.error ?? 'unknown error'}) after: ${reason}; the target needs a person` };
+      return { kind: 'finish', status: 'failed', strategy: s, needsPerson: true, reason: `undo of "${fwd.name}" failed (${undo.error ?? 'unknown error'}) after: ${reason}; the target needs a person` };
     }
   }
   return null;

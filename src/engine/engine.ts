@@ -87,7 +87,7 @@ export class Engine {
     this.executor = new Executor({
       store, clock, log, events: this.events, actions: deps.actionPlugins, supervisor: deps.supervisor,
       notifier: deps.notifier, targets: config.targets, evidence, audit, rules: () => this.rulesByName,
-    }, { onOutcome: (e, o, r, c) => this.remediator.onOutcome(e, o, r, c) });
+    }, { onOutcome: (e, o, r, c, p) => this.remediator.onOutcome(e, o, r, c, p) });
     this.remediator = new Remediator({
       store, clock, log, events: this.events, incidents: this.incidents, executor: this.executor,
       notifier: deps.notifier, targets: config.targets, audit,
@@ -122,6 +122,7 @@ export class Engine {
     if (stored) this.settings = { ...this.settings, ...stored };
     await this.incidents.load();
     await this.remediator.load();
+    await this.remediator.resumeInterrupted();
     for (const target of Object.values(this.deps.config.targets)) {
       if (target.process) await this.deps.supervisor.start(target.name);
     }
@@ -135,6 +136,8 @@ export class Engine {
     this.stopper.abort();
     await this.probes.stop();
     await this.executor.stop();
+    // Executions stop at their next step boundary; none may touch the store after it closes.
+    await this.remediator.idle();
     await this.loopDone;
     await Promise.allSettled([...this.inflight]);
     await this.flushSignals();
@@ -221,6 +224,7 @@ export class Engine {
     // While an execution works on it, its verify is the judge; after that the incident is reopened or resolved there.
     // While a decision about the target is being recorded, wait: the detector says "cleared" again next time.
     if (incident.status === 'remediating' || this.remediator.isDeciding(incident.target) || this.clearing.has(incident.id)) return;
+    if (this.incidents.isOpening(incident.id)) return;
     this.clearing.add(incident.id);
     try {
       if (incident.status === 'awaiting_approval') await this.remediator.withdrawApprovals(incident, `the problem cleared by itself: ${explain}`);
@@ -254,7 +258,7 @@ export class Engine {
   /** Incidents that were deferred (busy target, cooldown, rate limit) get another decision while their rule still fires. */
   private reconsider(): void {
     for (const incident of this.incidents.activeList()) {
-      if (incident.status !== 'open' && incident.status !== 'escalated') continue;
+      if (!this.remediator.mayReconsider(incident)) continue;
       if (incident.silenced || this.remediator.isBusy(incident.target) || this.incidents.isOpening(incident.id)) continue;
       if (incident.source === 'rule' && this.detector.state(incident.rule, incident.target).phase !== 'firing') continue;
       this.track(this.remediator.consider(incident));

@@ -102,7 +102,9 @@ export class Incidents {
 
   /** Moves an incident, records why on its timeline, and tells the listeners. */
   async move(incident: Incident, to: IncidentStatus, why: string, data: Record<string, unknown> = {}): Promise<Incident> {
-    const current = this.active.get(incident.fingerprint)?.id === incident.id ? this.active.get(incident.fingerprint)! : incident;
+    // The caller's copy may be stale: the cache is the truth for active incidents, the store for the others.
+    const cached = this.active.get(incident.fingerprint);
+    const current = cached?.id === incident.id ? cached : (await this.deps.store.incidents.get(incident.id)) ?? incident;
     if (current.status === to) return current;
     const patch = moveIncident(current, to, this.deps.clock.now());
     const updated: Incident = { ...current, ...patch };
@@ -120,6 +122,28 @@ export class Incidents {
       this.deps.events.emit('incident:updated', { incident: updated, from: current.status, why });
     }
     return updated;
+  }
+
+  /**
+   * A resolved incident whose fix did not hold (the watch found it worse) goes
+   * back to escalated, for a person, unless the same problem already has a
+   * newer incident, which then carries it.
+   */
+  async reopen(incident: Incident, why: string, data: Record<string, unknown> = {}): Promise<void> {
+    const current = (await this.deps.store.incidents.get(incident.id)) ?? incident;
+    const newer = this.active.get(current.fingerprint);
+    if (current.status !== 'resolved' || (newer && newer.id !== current.id)) {
+      await this.note(current, 'not_held', why, data);
+      return;
+    }
+    const patch = moveIncident(current, 'escalated', this.deps.clock.now());
+    const reopened: Incident = { ...current, ...patch };
+    this.active.set(reopened.fingerprint, reopened);
+    this.deps.onActiveChange(reopened, true);
+    await this.deps.store.incidents.update(reopened.id, patch);
+    await this.note(reopened, 'escalated', why, data);
+    await this.deps.audit('incident', reopened.id, 'reopened', { why, ...data });
+    this.deps.events.emit('incident:updated', { incident: reopened, from: 'resolved', why });
   }
 
   async note(incident: Incident, kind: string, message: string, data: Record<string, unknown> | null = null): Promise<void> {

@@ -59,6 +59,12 @@ export class Remediator {
   /** The last "not now" reason per incident, so a repeated deferral is not re-recorded every second. */
   private readonly lastDeferral = new Map<string, string>();
   private readonly tasks = new Set<Promise<unknown>>();
+  /**
+   * Escalated incidents the engine may decide about again by itself: those held
+   * back by the kill switch or an open circuit. A rejection or a missing runbook
+   * waits for a person; asking again every second would overrule them.
+   */
+  private readonly retryable = new Set<string>();
 
   constructor(private readonly deps: RemediatorDeps) {}
 
@@ -70,6 +76,34 @@ export class Remediator {
       if (e.status === 'dry_run' || e.status === 'shadowed' || e.status === 'rejected') continue;
       this.hits.push({ at: e.startedAt ?? e.createdAt, target: e.target, runbook: e.runbook, automatic: e.requestedBy === 'engine' });
     }
+  }
+
+  /**
+   * Executions the engine was carrying out when it stopped: the runner folds
+   * their stored steps and goes on from the last outcome it knows. A step that
+   * was running and is not safe to repeat becomes `unknown`, for a person.
+   */
+  async resumeInterrupted(): Promise<void> {
+    const page = await this.deps.store.executions.list({ status: [...BUSY_EXECUTION_STATUSES], limit: 10_000, order: 'asc' });
+    for (const execution of page.items) {
+      const runbook = this.deps.runbooks().find((r) => r.name === execution.runbook);
+      const incident = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) ?? null : null;
+      if (!runbook) {
+        const now = this.deps.clock.now();
+        await this.deps.store.executions.update(execution.id, { status: 'failed', finishedAt: now, error: `runbook ${execution.runbook} is no longer loaded; the engine restarted during this execution` });
+        await this.deps.audit('execution', execution.id, 'failed', { reason: 'runbook no longer loaded after restart' });
+        if (incident) await this.deps.incidents.move(incident, 'escalated', `execution ${execution.id} was interrupted and its runbook is gone: a person must look`);
+        continue;
+      }
+      this.claim(execution, false, false);
+      await this.deps.audit('execution', execution.id, 'resumed', { runbook: execution.runbook, target: execution.target, status: execution.status });
+      this.start(execution, runbook, { incident, params: {} });
+    }
+  }
+
+  /** May the engine decide about this incident again without a person? */
+  mayReconsider(incident: Incident): boolean {
+    return incident.status === 'open' || (incident.status === 'escalated' && this.retryable.has(incident.id));
   }
 
   breakerList(): BreakerState[] {
@@ -122,6 +156,12 @@ export class Remediator {
     if (this.deciding.has(target)) return null;
     this.deciding.add(target);
     try {
+      // The incident may have been resolved (or moved) while this decision waited its turn.
+      if (incident) {
+        const current = this.deps.incidents.byId(incident.id);
+        if (!current || (current.status !== 'open' && current.status !== 'escalated')) return null;
+        incident = current;
+      }
       const now = this.deps.clock.now();
       this.hits = pruneHits(this.hits, now, HOUR);
       const policy = this.deps.policy();
@@ -155,13 +195,17 @@ export class Remediator {
       if (incident) {
         await this.deps.incidents.note(incident, 'decided', `${runbook.name}: ${verdict.reason}`, { verdict: verdict.kind });
         if (verdict.kind === 'refuse') {
+          this.retryable.add(incident.id);
           await this.deps.incidents.move(incident, 'escalated', verdict.reason);
           this.deps.notifier.notify({ event: 'escalated', severity, title: `Escalated: ${incident.title}`, text: verdict.reason, target, incidentId: incident.id });
         }
       }
       return;
     }
-    if (incident) this.lastDeferral.delete(incident.id);
+    if (incident) {
+      this.lastDeferral.delete(incident.id);
+      this.retryable.delete(incident.id);
+    }
     const now = this.deps.clock.now();
     const plan = buildPlan(runbook, target, this.deps.targets[target], incident, req.params, verdict.reason, this.deps.baseline(target));
     const status: Execution['status'] = verdict.kind === 'run' ? 'pending'
@@ -172,7 +216,12 @@ export class Remediator {
       createdAt: now, startedAt: null, finishedAt: status === 'dry_run' || status === 'shadowed' ? now : null, error: null, plan,
     };
     if (status === 'pending') this.claim(execution, req.trigger === 'auto');
-    await this.deps.store.executions.insert(execution);
+    try {
+      await this.deps.store.executions.insert(execution);
+    } catch (err) {
+      this.release(execution);
+      throw err;
+    }
     this.deps.events.emit('decision', { incident, runbook: runbook.name, target, verdict });
     this.deps.events.emit('execution:created', { execution });
     await this.deps.audit('decision', execution.id, verdict.kind, { runbook: runbook.name, target, incident: incident?.id ?? null, reason: verdict.reason, requestedFor: req.reason ?? null }, req.actor);
@@ -195,28 +244,50 @@ export class Remediator {
     }
     const runbook = this.deps.runbooks().find((r) => r.name === execution.runbook);
     if (!runbook) throw new ApprovalError('conflict', `runbook ${execution.runbook} is no longer loaded`);
-    if ((this.busy.get(execution.target)?.size ?? 0) > 0) {
-      throw new ApprovalError('conflict', `target ${execution.target} is busy with another execution; approve again when it ends`);
+    const target = execution.target;
+    // The approval is one decision about the target: nothing else decides about it meanwhile.
+    if (this.deciding.has(target)) throw new ApprovalError('conflict', `a decision about ${target} is in progress; try again`);
+    this.deciding.add(target);
+    try {
+      // A person's yes replaces the approval step, not the rest of the policy.
+      const policy = this.deps.policy();
+      const breaker = this.breakers.get(breakerKey(execution.runbook, target));
+      if (policy.mode === 'shadow') throw new ApprovalError('conflict', 'shadow mode: nothing runs, approved or not');
+      if (breaker?.state === 'open') {
+        throw new ApprovalError('conflict', `circuit ${breaker.key} is open after ${breaker.failures.length} failures; reset it before approving`);
+      }
+      if ((this.busy.get(target)?.size ?? 0) > 0) throw new ApprovalError('conflict', `target ${target} is busy with another execution; approve again when it ends`);
+      const running = [...this.busy.values()].reduce((n, set) => n + set.size, 0);
+      if (running >= policy.maxConcurrent) throw new ApprovalError('conflict', `concurrency cap: ${running}/${policy.maxConcurrent} executions running; approve again later`);
+      if (!(await this.deps.store.executions.updateIf(execution.id, 'awaiting_approval', { status: 'pending', approvedBy: actor }))) {
+        throw new ApprovalError('conflict', `execution ${execution.id} was decided meanwhile`);
+      }
+      const approved: Execution = { ...execution, status: 'pending', approvedBy: actor };
+      this.claim(approved, false);
+      this.deps.events.emit('execution:transition', { execution: approved, from: 'awaiting_approval' });
+      await this.deps.audit('approval', execution.id, 'approved', { runbook: execution.runbook, target, comment }, actor);
+      const incident = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) ?? null : null;
+      if (incident) await this.deps.incidents.move(incident, 'remediating', `approved by ${actor}${comment ? `: ${comment}` : ''}`, { execution: execution.id });
+      this.start(approved, runbook, { incident, params: {} });
+      return approved;
+    } finally {
+      this.deciding.delete(target);
     }
-    const approved: Execution = { ...execution, status: 'pending', approvedBy: actor };
-    this.claim(approved, false);
-    await this.deps.store.executions.update(execution.id, { status: 'pending', approvedBy: actor });
-    await this.deps.audit('approval', execution.id, 'approved', { runbook: execution.runbook, target: execution.target, comment }, actor);
-    const incident = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) ?? null : null;
-    if (incident) await this.deps.incidents.move(incident, 'remediating', `approved by ${actor}${comment ? `: ${comment}` : ''}`, { execution: execution.id });
-    this.start({ ...approved, status: 'awaiting_approval' }, runbook, { incident, params: {} });
-    return approved;
   }
 
   async reject(executionId: string, actor: string, reason: string): Promise<Execution> {
     const execution = await this.awaiting(executionId);
     const now = this.deps.clock.now();
-    await this.deps.store.executions.update(execution.id, { status: 'rejected', finishedAt: now, error: `rejected by ${actor}: ${reason}` });
-    const rejected: Execution = { ...execution, status: 'rejected', finishedAt: now, error: `rejected by ${actor}: ${reason}` };
+    const error = `rejected by ${actor}: ${reason}`;
+    if (!(await this.deps.store.executions.updateIf(execution.id, 'awaiting_approval', { status: 'rejected', finishedAt: now, error }))) {
+      throw new ApprovalError('conflict', `execution ${execution.id} was decided meanwhile`);
+    }
+    const rejected: Execution = { ...execution, status: 'rejected', finishedAt: now, error };
     this.deps.events.emit('execution:transition', { execution: rejected, from: execution.status });
     await this.deps.audit('approval', execution.id, 'rejected', { runbook: execution.runbook, target: execution.target, reason }, actor);
     const incident = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) : undefined;
-    if (incident) await this.deps.incidents.move(incident, 'escalated', `rejected by ${actor}: ${reason}`, { execution: execution.id });
+    // Escalated and held: the engine does not ask again while the problem lasts; a person decides what next.
+    if (incident) await this.deps.incidents.move(incident, 'escalated', error, { execution: execution.id });
     return rejected;
   }
 
@@ -225,7 +296,7 @@ export class Remediator {
     const waiting = await this.deps.store.executions.list({ incidentId: incident.id, status: ['awaiting_approval'] });
     for (const e of waiting.items) {
       const now = this.deps.clock.now();
-      await this.deps.store.executions.update(e.id, { status: 'cancelled', finishedAt: now, error: `withdrawn: ${why}` });
+      if (!(await this.deps.store.executions.updateIf(e.id, 'awaiting_approval', { status: 'cancelled', finishedAt: now, error: `withdrawn: ${why}` }))) continue;
       this.deps.events.emit('execution:transition', { execution: { ...e, status: 'cancelled', finishedAt: now }, from: e.status });
       await this.deps.audit('approval', e.id, 'withdrawn', { why });
     }
@@ -238,11 +309,11 @@ export class Remediator {
     return execution;
   }
 
-  private claim(execution: Execution, automatic: boolean): void {
+  private claim(execution: Execution, automatic: boolean, countHit = true): void {
     let set = this.busy.get(execution.target);
     if (!set) this.busy.set(execution.target, (set = new Set()));
     set.add(execution.id);
-    this.hits.push({ at: this.deps.clock.now(), target: execution.target, runbook: execution.runbook, automatic });
+    if (countHit) this.hits.push({ at: this.deps.clock.now(), target: execution.target, runbook: execution.runbook, automatic });
   }
 
   private release(execution: Execution): void {
@@ -261,7 +332,7 @@ export class Remediator {
   }
 
   /** Executor hook: an execution reached an outcome. */
-  async onOutcome(execution: Execution, outcome: Outcome, reason: string, ctx: ExecutionContext): Promise<void> {
+  async onOutcome(execution: Execution, outcome: Outcome, reason: string, ctx: ExecutionContext, needsPerson = false): Promise<void> {
     if (!BUSY_EXECUTION_STATUSES.includes(execution.status)) this.release(execution);
     const key = breakerKey(execution.runbook, execution.target);
     const before = this.breakers.get(key) ?? closedBreaker(key);
@@ -286,12 +357,16 @@ export class Remediator {
       return;
     }
     this.deps.notifier.notify({ event: outcome === 'failed' ? 'failed' : 'rolled_back', severity: execution.severity, title: `${outcome === 'failed' ? 'Failed' : 'Rolled back'}: ${execution.runbook} on ${execution.target}`, text: reason, target: execution.target, incidentId: ctx.incident?.id, executionId: execution.id });
-    if (incident) {
+    if (incident && needsPerson) {
+      await this.deps.incidents.move(incident, 'escalated', `${execution.runbook} ${outcome}: ${reason}`, { execution: execution.id });
+      this.deps.notifier.notify({ event: 'escalated', severity: execution.severity, title: `Escalated: ${incident.title}`, text: reason, target: execution.target, incidentId: incident.id, executionId: execution.id });
+    } else if (incident) {
       // The problem may still hold: the incident goes back to open, and the detector and policy decide what comes next.
       await this.deps.incidents.move(incident, 'open', `${execution.runbook} ${outcome}: ${reason}`, { execution: execution.id });
       this.lastDeferral.delete(incident.id);
     } else if (ctx.incident) {
-      await this.deps.incidents.note(ctx.incident, outcome, `${execution.runbook} ${outcome} after the fix: ${reason}`, { execution: execution.id });
+      // The fix had been verified (the incident resolved), then the watch found it worse: the fix did not hold.
+      await this.deps.incidents.reopen(ctx.incident, `${execution.runbook} ${outcome} after the fix: ${reason}; a person should look`, { execution: execution.id });
     }
   }
 

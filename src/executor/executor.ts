@@ -15,7 +15,7 @@ export type Outcome = 'succeeded' | 'failed' | 'rolled_back';
 
 export interface ExecutorHooks {
   /** Called when an execution reaches an outcome (a success, then maybe a rolled_back from the watch). */
-  onOutcome(execution: Execution, outcome: Outcome, reason: string, ctx: ExecutionContext): Promise<void>;
+  onOutcome(execution: Execution, outcome: Outcome, reason: string, ctx: ExecutionContext, needsPerson: boolean): Promise<void>;
 }
 
 interface Run {
@@ -109,7 +109,7 @@ export class Executor {
           break;
         case 'finish':
           if (cmd.status === 'succeeded' && run.execution.status === 'succeeded') return;
-          await this.finish(run, cmd.status, cmd.reason);
+          await this.finish(run, cmd.status, cmd.reason, cmd.needsPerson === true);
           return;
       }
     }
@@ -217,12 +217,12 @@ export class Executor {
     if (status === 'failed') await this.deps.audit('watch', run.execution.id, 'worse', { explain: result.explain });
   }
 
-  private async finish(run: Run, outcome: 'succeeded' | 'failed' | 'rolled_back', reason: string): Promise<void> {
+  private async finish(run: Run, outcome: 'succeeded' | 'failed' | 'rolled_back', reason: string, needsPerson = false): Promise<void> {
     const now = this.deps.clock.now();
     if (outcome === 'rolled_back' && run.execution.status === 'succeeded') await this.transition(run, 'rolling_back', {});
     await this.transition(run, outcome, { finishedAt: now, error: outcome === 'succeeded' ? null : reason });
     await this.deps.audit('execution', run.execution.id, outcome, { runbook: run.runbook.name, target: run.execution.target, reason });
-    await this.hooks.onOutcome(run.execution, outcome, reason, run.ctx);
+    await this.hooks.onOutcome(run.execution, outcome, reason, run.ctx, needsPerson);
   }
 
   private async transition(run: Run, to: ExecutionStatus, patch: Partial<Execution>): Promise<void> {

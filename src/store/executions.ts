@@ -22,6 +22,12 @@ export function createExecutionStore(db: Kysely<DB>): Store['executions'] {
       if (res.numUpdatedRows === 0n) throw new RecordNotFoundError('executions', id);
     },
 
+    async updateIf(id, expected, patch) {
+      const row = patchToRow(patch);
+      const res = await db.updateTable('executions').set(row).where('id', '=', id).where('status', '=', expected).executeTakeFirst();
+      return res.numUpdatedRows > 0n;
+    },
+
     async get(id) {
       const row = await db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toExecution(row);

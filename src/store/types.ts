@@ -78,6 +78,11 @@ export interface Store {
   readonly executions: {
     insert(execution: Execution): Promise<void>;
     update(id: string, patch: Partial<Omit<Execution, 'id'>>): Promise<void>;
+    /**
+     * Compare-and-set: applies the patch only while the execution is in `expected`
+     * status; false when it was not (someone else decided first).
+     */
+    updateIf(id: string, expected: Execution['status'], patch: Partial<Omit<Execution, 'id'>>): Promise<boolean>;
     get(id: string): Promise<Execution | undefined>;
     list(filter?: ExecutionFilter): Promise<Page<Execution>>;
     /** Insert or replace the step with this (executionId, seq). */

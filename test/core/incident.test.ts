@@ -22,9 +22,13 @@ describe('incident transitions', () => {
   });
 
   it.each(INCIDENT_STATUSES.flatMap((to) => [['resolved', to], ['failed', to]] as [IncidentStatus, IncidentStatus][])
-    .filter(([from, to]) => from !== to))('refuses %s → %s: final for the fingerprint', (from, to) => {
+    .filter(([from, to]) => from !== to && !(from === 'resolved' && to === 'escalated')))('refuses %s → %s: final for the fingerprint', (from, to) => {
     expect(canMoveIncident(from, to)).toBe(false);
     expect(() => moveIncident(incident(from, 50), to, 500)).toThrow(TransitionError);
+  });
+
+  it('lets the watch send a resolved incident whose fix did not hold to escalated, and clears resolvedAt', () => {
+    expect(moveIncident(incident('resolved', 50), 'escalated', 500)).toEqual({ status: 'escalated', updatedAt: 500, resolvedAt: null });
   });
 
   it('names the incident and both states when it refuses', () => {

@@ -239,16 +239,18 @@ describe('nextCommand: resuming after a crash', () => {
     expect(h().step(0, 0).step(0, 1, 'running').next(sh)).toEqual({ kind: 'in_doubt', strategy: 0, index: 1 });
   });
 
-  it('treats a step left in doubt as a failure: undo, then the next strategy', () => {
+  it('stops for a person when a step was left in doubt: no undo, no next strategy', () => {
     const sh = shape([[step(), step({ idempotent: false })], [step()]]);
     const hist = h().step(0, 0).step(0, 1, 'running').step(0, 1, 'unknown');
-    expect(hist.next(sh)).toEqual({ kind: 'rollback_step', strategy: 0, index: 0, reason: 'step "s0.1" was left in doubt' });
-    expect(hist.undo(0, 0).next(sh)).toEqual({ kind: 'run_step', strategy: 1, index: 0, retry: false });
+    expect(hist.next(sh)).toEqual({
+      kind: 'finish', status: 'failed', strategy: 0, needsPerson: true,
+      reason: 'step "s0.1" was left in doubt when the engine stopped and is not safe to repeat: a person must decide',
+    });
   });
 
-  it('fails with the in-doubt reason when it was the last strategy', () => {
+  it('asks for a person with the in-doubt reason when it was the last strategy too', () => {
     const sh = shape([[step({ idempotent: false })]]);
-    expect(h().step(0, 0, 'unknown').next(sh)).toEqual({ kind: 'finish', status: 'failed', strategy: 0, reason: 'step "s0.0" was left in doubt' });
+    expect(h().step(0, 0, 'unknown').next(sh)).toMatchObject({ kind: 'finish', status: 'failed', needsPerson: true });
   });
 
   it('treats even a step with onFailure continue as a failure when it was left in doubt', () => {

@@ -32,6 +32,8 @@ export class FakeClock implements Clock {
 
   /** Moves time forward by `ms`, waking sleepers in order and letting their continuations run. */
   async advance(ms: number): Promise<void> {
+    // Let what is already running register its sleeps at the current time first.
+    await flush();
     const end = this.t + ms;
     for (;;) {
       const due = this.sleepers.filter((s) => s.until <= end).sort((a, b) => a.until - b.until)[0];

@@ -1,4 +1,6 @@
-import { OP_SYMBOL, OPS, type Condition, type Op, type ValueExpr } from '../core/condition.js';
+import { DEFAULT_ALPHA, DEFAULT_WARMUP } from '../core/anomaly.js';
+import { FIT_FNS, isFitFn, OP_SYMBOL, OPS, type Condition, type Op, type ValueExpr, type WindowFn } from '../core/condition.js';
+import { MIN_FIT_POINTS } from '../core/forecast.js';
 import { severityRank } from '../core/severity.js';
 import type { SeverityBand } from './types.js';
 import type { PathSegment } from './errors.js';
@@ -32,7 +34,17 @@ export function compileCondition(raw: RawCondition, path: readonly PathSegment[]
   return { kind: 'compare', value, op, threshold };
 }
 
-const LEAF_KEYS = ['signal', 'fn', 'window', 'samples', 'labels', ...OPS] as const;
+const PARAM_KEYS = ['threshold_value', 'direction', 'min_confidence', 'alpha', 'warmup'] as const;
+const LEAF_KEYS = ['signal', 'fn', 'window', 'samples', 'labels', ...PARAM_KEYS, ...OPS] as const;
+
+/** Which functions read each parameter field. */
+const PARAM_FNS: Record<(typeof PARAM_KEYS)[number], readonly WindowFn[]> = {
+  threshold_value: ['time_to_threshold'],
+  direction: ['time_to_threshold'],
+  min_confidence: FIT_FNS,
+  alpha: ['anomaly_score'],
+  warmup: ['anomaly_score'],
+};
 
 export function compileValue(raw: RawValue, path: readonly PathSegment[], issues: IssueList): ValueExpr {
   const fn = raw.fn ?? 'last';
@@ -44,13 +56,37 @@ export function compileValue(raw: RawValue, path: readonly PathSegment[], issues
   }
   const windowMs = raw.window === undefined ? undefined : ms(raw.window, 0);
   if (windowMs === 0) issues.add([...path, 'window'], 'must be longer than 0');
+  checkFnParams(fn, raw, path, issues);
+  const anomaly = fn === 'anomaly_score';
   return {
     signal: raw.signal,
     fn,
     ...(windowMs !== undefined ? { windowMs } : {}),
     ...(raw.samples !== undefined ? { samples: raw.samples } : {}),
     ...(raw.labels !== undefined ? { labels: labelsOf(raw.labels) } : {}),
+    ...(fn === 'time_to_threshold' ? { thresholdValue: raw.threshold_value ?? 0, direction: raw.direction ?? 'rising' } : {}),
+    ...(isFitFn(fn) && raw.min_confidence !== undefined ? { minConfidence: raw.min_confidence } : {}),
+    ...(anomaly ? { alpha: raw.alpha ?? DEFAULT_ALPHA, warmup: raw.warmup ?? DEFAULT_WARMUP } : {}),
   };
+}
+
+/** Each function's parameters belong to it alone, and a count window must be able to satisfy it. */
+function checkFnParams(fn: WindowFn, raw: RawValue, path: readonly PathSegment[], issues: IssueList): void {
+  for (const key of PARAM_KEYS) {
+    if (raw[key] !== undefined && !PARAM_FNS[key].includes(fn)) {
+      issues.add([...path, key], `'${key}' is read only by ${PARAM_FNS[key].join(', ')}, not by fn '${fn}'`);
+    }
+  }
+  if (fn === 'time_to_threshold' && raw.threshold_value === undefined) {
+    issues.add(path, "fn 'time_to_threshold' needs 'threshold_value': the level whose crossing it forecasts (e.g. 95)");
+  }
+  if (isFitFn(fn) && raw.samples !== undefined && raw.samples < MIN_FIT_POINTS) {
+    issues.add([...path, 'samples'], `fn '${fn}' fits a line through at least ${MIN_FIT_POINTS} samples: ${raw.samples} would never be enough`);
+  }
+  const warmup = raw.warmup ?? DEFAULT_WARMUP;
+  if (fn === 'anomaly_score' && raw.samples !== undefined && raw.samples < warmup) {
+    issues.add([...path, 'samples'], `fn 'anomaly_score' is unknown until ${warmup} samples (warmup): ${raw.samples} would never get there`);
+  }
 }
 
 function oneComparison(raw: OpFields, path: readonly PathSegment[], issues: IssueList): [Op, number] {

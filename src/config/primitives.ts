@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { OP_SYMBOL, OPS, WINDOW_FNS, type Op, type WindowFn } from '../core/condition.js';
+import { DEFAULT_ALPHA, DEFAULT_WARMUP, MIN_WARMUP } from '../core/anomaly.js';
+import { DIRECTIONS, OP_SYMBOL, OPS, WINDOW_FNS, type Direction, type Op, type WindowFn } from '../core/condition.js';
 import { parseDuration } from '../core/duration.js';
 import { SEVERITIES, type Severity } from '../core/severity.js';
 import { describe } from './issues.js';
@@ -54,9 +55,33 @@ const valueShape = {
   window: duration({ description: 'Time window the function reads.' }).optional(),
   samples: z.number().int().min(1).optional().meta({ description: 'Count window: the last N samples; holds only once N exist.' }),
   labels: labels.optional(),
+  threshold_value: z.number().optional().meta({
+    description: 'time_to_threshold: the level whose crossing is forecast, e.g. 95 for disk_used_percent.',
+  }),
+  direction: z.enum(DIRECTIONS).optional().meta({
+    description: 'time_to_threshold: rising (default) towards an upper limit, or falling towards a lower one (free bytes).',
+  }),
+  min_confidence: z.number().min(0).max(1).optional().meta({
+    description: 'slope_per_hour, growth_percent_per_hour, time_to_threshold: unknown (never holds) while the fit\'s R² is below this.',
+  }),
+  alpha: z.number().gt(0).max(1).optional().meta({
+    description: `anomaly_score: EWMA smoothing factor of the baseline, 0 < alpha <= 1 (default ${DEFAULT_ALPHA}).`,
+  }),
+  warmup: z.number().int().min(MIN_WARMUP).optional().meta({
+    description: `anomaly_score: unknown until the window holds this many samples (default ${DEFAULT_WARMUP}).`,
+  }),
 };
 
-export interface RawValue {
+/** The fields of a leaf beyond signal, fn and the window: parameters of particular functions. */
+interface RawFnParams {
+  threshold_value?: number | undefined;
+  direction?: Direction | undefined;
+  min_confidence?: number | undefined;
+  alpha?: number | undefined;
+  warmup?: number | undefined;
+}
+
+export interface RawValue extends RawFnParams {
   signal: string;
   fn?: WindowFn | undefined;
   window?: string | number | undefined;
@@ -72,7 +97,7 @@ export const valueSchema = z.strictObject(valueShape).meta({ id: 'Value', descri
  * (`gtt: 1`) into "matches none of 3 alternatives"; one strict object says
  * "unknown field 'gtt'", and ./condition.ts checks which form was meant.
  */
-export interface RawCondition extends OpFields {
+export interface RawCondition extends OpFields, RawFnParams {
   signal?: string | undefined;
   fn?: WindowFn | undefined;
   window?: string | number | undefined;
@@ -96,7 +121,7 @@ export const conditionSchema: z.ZodType<RawCondition> = z
   })
   .meta({
     id: 'Condition',
-    description: 'Either a leaf {signal, fn, window|samples, labels, and exactly one of gt gte lt lte eq ne} or {all: [...]} / {any: [...]}.',
+    description: 'Either a leaf {signal, fn, window|samples, labels, the function\'s parameters, and exactly one of gt gte lt lte eq ne} or {all: [...]} / {any: [...]}.',
   });
 
 export interface RawBand extends OpFields {

@@ -1,26 +1,49 @@
-import { compare, OP_SYMBOL, type Condition } from './condition.js';
-import { describeExpr, reduce, selectPoints, type SeriesSource, type WindowScope } from './window.js';
+import { compare, OP_SYMBOL, type Condition, type WindowFn } from './condition.js';
+import { describeExpr, readWindow, selectPoints, type SeriesSource, type WindowScope } from './window.js';
 
 export interface Evaluation {
   readonly holds: boolean;
-  /** False when some leaf had no samples to look at: "unknown", which never holds. */
+  /** False when some leaf had no samples to look at, or a forecast too unsure to use: "unknown", which never holds. */
   readonly known: boolean;
-  /** The value of the first compared expression, for the incident's record. */
+  /**
+   * The value of the first compared expression, for the incident's record.
+   * Null when unknown, and for a forecast that never crosses (Infinity, which
+   * records and JSON cannot hold; the explanation says "never").
+   */
   readonly value: number | null;
-  /** For a person: "max(http_up, last 3) = 0 < 1". */
+  /** The R² of the trend behind `value`, for the fit functions (slope_per_hour, growth_percent_per_hour, time_to_threshold). */
+  readonly confidence?: number;
+  /** For a person: "max(http_up, last 3) = 0 < 1", "time_to_threshold(disk, 7200s, 95) = 3.2 h < 4 (R² 0.97)". */
   readonly explain: string;
 }
 
 export function evaluate(cond: Condition, source: SeriesSource, scope: WindowScope): Evaluation {
   if (cond.kind === 'compare') {
-    const points = selectPoints(source.points(scope.target, cond.value.signal, cond.value.labels), cond.value, scope);
-    const value = points ? reduce(cond.value.fn, points) : undefined;
-    const label = `${describeExpr(cond.value)}`;
-    if (value === undefined || Number.isNaN(value)) {
-      return { holds: false, known: false, value: null, explain: `${label}: no data` };
+    const expr = cond.value;
+    const points = selectPoints(source.points(scope.target, expr.signal, expr.labels), expr, scope);
+    const reading = points ? readWindow(expr, points, scope.now) : undefined;
+    const label = describeExpr(expr);
+    if (reading?.value === undefined) {
+      return { holds: false, known: false, value: null, explain: `${label}: ${reading?.reason ?? 'no data'}` };
+    }
+    const { value, confidence } = reading;
+    const shown = `${label} = ${show(expr.fn, value)}`;
+    const withR2 = confidence !== undefined ? { confidence } : {};
+    // Forecast-driven rules act only on a line that explains the data well enough.
+    if (confidence !== undefined && expr.minConfidence !== undefined && confidence < expr.minConfidence) {
+      return {
+        holds: false, known: false, value: null, ...withR2,
+        explain: `${shown}, but R² ${r2(confidence)} < ${expr.minConfidence}: not confident`,
+      };
     }
     const holds = compare(cond.op, value, cond.threshold);
-    return { holds, known: true, value, explain: `${label} = ${round(value)} ${holds ? '' : 'not '}${OP_SYMBOL[cond.op]} ${cond.threshold}` };
+    return {
+      holds,
+      known: true,
+      value: Number.isFinite(value) ? value : null,
+      ...withR2,
+      explain: `${shown} ${holds ? '' : 'not '}${OP_SYMBOL[cond.op]} ${cond.threshold}${confidence !== undefined ? ` (R² ${r2(confidence)})` : ''}`,
+    };
   }
   const parts = cond.of.map((c) => evaluate(c, source, scope));
   const holds = cond.kind === 'all' ? parts.every((p) => p.holds) : parts.some((p) => p.holds);
@@ -31,10 +54,26 @@ export function evaluate(cond: Condition, source: SeriesSource, scope: WindowSco
     holds,
     known,
     value: first?.value ?? null,
+    ...(first?.confidence !== undefined ? { confidence: first.confidence } : {}),
     explain: parts.map((p) => p.explain).join(cond.kind === 'all' ? ' and ' : ' or '),
   };
 }
 
+const UNITS: Partial<Record<WindowFn, string>> = {
+  slope_per_hour: '/h',
+  growth_percent_per_hour: ' %/h',
+  time_to_threshold: ' h',
+};
+
+function show(fn: WindowFn, v: number): string {
+  if (!Number.isFinite(v)) return 'never';
+  return `${round(v)}${UNITS[fn] ?? ''}`;
+}
+
 function round(v: number): number {
   return Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 1000) / 1000;
+}
+
+function r2(v: number): number {
+  return Math.round(v * 100) / 100;
 }

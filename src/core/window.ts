@@ -1,4 +1,8 @@
-import type { ValueExpr, WindowFn } from './condition.js';
+import { anomalyScore } from './anomaly.js';
+import { isFitFn, type PlainFn, type ValueExpr } from './condition.js';
+import { readFit, type Reading } from './forecast.js';
+
+export type { Reading } from './forecast.js';
 
 export interface Point {
   readonly at: number;
@@ -36,7 +40,19 @@ export function selectPoints(series: readonly Point[], expr: ValueExpr, scope: W
   return usable;
 }
 
-export function reduce(fn: WindowFn, points: readonly Point[]): number | undefined {
+const NO_DATA: Reading = { value: undefined, reason: 'no data' };
+
+/** What the expression's function makes of the selected points; `now` is where forecasts start from. */
+export function readWindow(expr: ValueExpr, points: readonly Point[], now: number): Reading {
+  if (isFitFn(expr.fn)) {
+    return readFit(expr.fn, points, { now, windowMs: expr.windowMs, thresholdValue: expr.thresholdValue, direction: expr.direction });
+  }
+  if (expr.fn === 'anomaly_score') return anomalyScore(points, { alpha: expr.alpha, warmup: expr.warmup });
+  const value = reduce(expr.fn, points);
+  return value === undefined || Number.isNaN(value) ? NO_DATA : { value };
+}
+
+export function reduce(fn: PlainFn, points: readonly Point[]): number | undefined {
   if (points.length === 0) return undefined;
   const values = points.map((p) => p.value);
   switch (fn) {
@@ -79,5 +95,9 @@ export function quantile(values: readonly number[], q: number): number | undefin
 
 export function describeExpr(expr: ValueExpr): string {
   const over = expr.samples !== undefined ? `last ${expr.samples}` : expr.windowMs !== undefined ? `${expr.windowMs / 1000}s` : null;
-  return over ? `${expr.fn}(${expr.signal}, ${over})` : expr.fn === 'last' ? expr.signal : `${expr.fn}(${expr.signal})`;
+  const level = expr.fn === 'time_to_threshold' && expr.thresholdValue !== undefined
+    ? `${expr.thresholdValue}${expr.direction === 'falling' ? ' falling' : ''}`
+    : null;
+  const args = [expr.signal, over, level].filter((a) => a !== null);
+  return expr.fn === 'last' && args.length === 1 ? expr.signal : `${expr.fn}(${args.join(', ')})`;
 }

@@ -339,3 +339,25 @@ describe('stepRule: no data is not good news', () => {
     expect(h.events.map((e) => e.kind)).toEqual(['fired', 'cleared']);
   });
 });
+
+describe('stepRule: forecasts', () => {
+  /** Disk full (95 %) in < 4 h over a 20 min window, a sample every minute: P1. */
+  const fullSoon: RuleSpec = {
+    name: 'disk-full-soon', forMs: 0,
+    bands: [band('P1', leaf({ signal: 'disk', fn: 'time_to_threshold', windowMs: 20 * 60 * SEC, thresholdValue: 95, minConfidence: 0.8 }, 'lt', 4))],
+  };
+
+  it('fires once the filling disk has been watched for half the window, and clears when it stops filling', () => {
+    const h = new Harness(fullSoon, 'disk');
+    // +10 %/h from 70 %: full in 2.5 h.
+    for (let m = 0; m <= 9; m++) h.tick(m * 60, 70 + m / 6);
+    expect(h.events).toEqual([]);
+    expect(h.state.explain).toBe('time_to_threshold(disk, 1200s, 95): samples span 9m0s, a trend needs 10m0s of the 20m0s window');
+    h.tick(600, 70 + 10 / 6);
+    expect(h.events).toEqual([{ at: 600, kind: 'fired', severity: 'P1' }]);
+    // It stops at 72 %: once the window sees only the flat part, the forecast is "never" and the incident clears.
+    for (let m = 11; m <= 31; m++) h.tick(m * 60, 72);
+    expect(h.events.map((e) => e.kind)).toEqual(['fired', 'cleared']);
+    expect(h.state.explain).toBe('time_to_threshold(disk, 1200s, 95) = never not < 4 (R² 1)');
+  });
+});

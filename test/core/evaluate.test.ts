@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compare, signalsOf, type Condition, type Op, type ValueExpr } from '../../src/core/condition.js';
+import { compare, longestWindowMs, signalsOf, type Condition, type Op, type ValueExpr } from '../../src/core/condition.js';
 import { evaluate } from '../../src/core/evaluate.js';
-import { MemorySeries } from './series.js';
+import { noise } from './noise.js';
+import { HOUR, MemorySeries, MIN, SEC, T0 } from './series.js';
 
 const leaf = (value: Partial<ValueExpr> & { signal: string }, op: Op, threshold: number): Condition => ({
   kind: 'compare', value: { fn: 'last', ...value }, op, threshold,
@@ -142,6 +143,118 @@ describe('evaluate: all / any', () => {
   });
 });
 
+describe('evaluate: forecasts', () => {
+  const NOW = T0 + 3 * HOUR;
+  /** disk_used_percent every 10 min over the last 2 h, valued by f(hours before now). */
+  const disk = (f: (h: number, i: number) => number): MemorySeries => {
+    const src = new MemorySeries();
+    for (let i = 0; i <= 12; i++) src.add('web', 'disk_used_percent', NOW - (12 - i) * 10 * MIN, f(-(12 - i) / 6, i));
+    return src;
+  };
+  const ttt = (op: Op, threshold: number, extra: Partial<ValueExpr> = {}) =>
+    leaf({ signal: 'disk_used_percent', fn: 'time_to_threshold', windowMs: 2 * HOUR, thresholdValue: 95, ...extra }, op, threshold);
+
+  it('holds when the disk reaches 95 % in 3 h, and explains it with the R²', () => {
+    const ev = evaluate(ttt('lt', 4), disk((h) => 80 + 5 * h), scope(NOW));
+    expect(ev).toMatchObject({ holds: true, known: true, explain: 'time_to_threshold(disk_used_percent, 7200s, 95) = 3 h < 4 (R² 1)' });
+    expect(ev.value).toBeCloseTo(3, 9);
+    expect(ev.confidence).toBeCloseTo(1, 9);
+  });
+
+  it('does not hold for `lt` on a flat or a decreasing disk, and says it never gets there', () => {
+    for (const f of [() => 60, (h: number) => 60 - 5 * h]) {
+      const ev = evaluate(ttt('lt', 4), disk(f), scope(NOW));
+      expect(ev).toMatchObject({ holds: false, known: true, value: null });
+      expect(ev.explain).toBe('time_to_threshold(disk_used_percent, 7200s, 95) = never not < 4 (R² 1)');
+    }
+  });
+
+  it('lets a verify check say "not full within a day" about a disk that stopped filling', () => {
+    expect(evaluate(ttt('gt', 24), disk(() => 60), scope(NOW))).toMatchObject({ holds: true, known: true, value: null });
+  });
+
+  it('is unknown, with the reason, until the window has enough samples', () => {
+    const src = new MemorySeries().add('web', 'disk_used_percent', NOW - MIN, 80).add('web', 'disk_used_percent', NOW, 81);
+    expect(evaluate(ttt('lt', 4), src, scope(NOW))).toEqual({
+      holds: false, known: false, value: null, explain: 'time_to_threshold(disk_used_percent, 7200s, 95): 2 of the 5 samples a trend needs',
+    });
+  });
+
+  it('a settle reset makes the trend wait until the fresh samples cover half the window', () => {
+    const src = disk((h) => 80 + 5 * h);
+    expect(evaluate(ttt('lt', 4), src, scope(NOW, NOW - 50 * MIN)).known).toBe(false);
+    expect(evaluate(ttt('lt', 4), src, scope(NOW, NOW - 60 * MIN)).holds).toBe(true);
+  });
+
+  describe('min_confidence', () => {
+    const wobble = noise(3);
+    // A trend of +1 %/h buried in ±10 % of noise: a line through it explains little.
+    const noisy = disk((h) => 90 + h + wobble() * 20);
+
+    it('makes a leaf unknown while the R² is below it', () => {
+      const ev = evaluate(ttt('lt', 100, { minConfidence: 0.8 }), noisy, scope(NOW));
+      expect(ev).toMatchObject({ holds: false, known: false, value: null });
+      expect(ev.confidence).toBeLessThan(0.8);
+      expect(ev.explain).toMatch(/^time_to_threshold\(disk_used_percent, 7200s, 95\) = [\d.]+ h, but R² [\d.]+ < 0\.8: not confident$/);
+    });
+
+    it('lets the same leaf hold without it', () => {
+      expect(evaluate(ttt('lt', 100), noisy, scope(NOW))).toMatchObject({ holds: true, known: true });
+    });
+
+    it('lets a clean line through', () => {
+      expect(evaluate(ttt('lt', 4, { minConfidence: 0.8 }), disk((h) => 80 + 5 * h), scope(NOW))).toMatchObject({ holds: true, known: true });
+    });
+  });
+
+  it('explains growth in %/h and slope per hour', () => {
+    const src = new MemorySeries();
+    for (let i = 0; i <= 30; i++) src.add('web', 'rss', NOW - (30 - i) * MIN, 200 + 20 * (i / 60));
+    const growth = leaf({ signal: 'rss', fn: 'growth_percent_per_hour', windowMs: 30 * MIN }, 'gt', 8);
+    expect(evaluate(growth, src, scope(NOW))).toMatchObject({
+      holds: true, explain: 'growth_percent_per_hour(rss, 1800s) = 10 %/h > 8 (R² 1)',
+    });
+    const slope = leaf({ signal: 'rss', fn: 'slope_per_hour', windowMs: 30 * MIN }, 'gt', 25);
+    expect(evaluate(slope, src, scope(NOW)).explain).toBe('slope_per_hour(rss, 1800s) = 20/h not > 25 (R² 1)');
+  });
+
+  it('carries the confidence of the part whose value it shows through all / any', () => {
+    const src = disk((h) => 80 + 5 * h).add('web', 'cpu', NOW, 10);
+    const ev = evaluate({ kind: 'all', of: [ttt('lt', 4), leaf({ signal: 'cpu' }, 'lt', 50)] }, src, scope(NOW));
+    expect(ev.confidence).toBeCloseTo(1, 9);
+    expect(evaluate({ kind: 'any', of: [leaf({ signal: 'cpu' }, 'lt', 50), ttt('lt', 4)] }, src, scope(NOW))).not.toHaveProperty('confidence');
+  });
+
+  it('does not put a confidence on plain window functions', () => {
+    expect(evaluate(leaf({ signal: 'v' }, 'gt', 1), new MemorySeries().add('web', 'v', 1, 2), scope(1))).not.toHaveProperty('confidence');
+  });
+});
+
+describe('evaluate: anomaly_score', () => {
+  const NOW = T0 + HOUR;
+  const latency = (count: number, last?: number): MemorySeries => {
+    const n = noise(9);
+    const src = new MemorySeries();
+    for (let i = 0; i < count; i++) {
+      const value = i === count - 1 && last !== undefined ? last : 100 + n() * 4;
+      src.add('web', 'latency_p95_ms', NOW - (count - 1 - i) * 10 * SEC, value);
+    }
+    return src;
+  };
+  const spike = leaf({ signal: 'latency_p95_ms', fn: 'anomaly_score', windowMs: 30 * MIN }, 'gt', 0.9);
+
+  it('holds on a sudden spike and not on the steady series', () => {
+    expect(evaluate(spike, latency(60, 150), scope(NOW))).toMatchObject({ holds: true, known: true });
+    expect(evaluate(spike, latency(60), scope(NOW))).toMatchObject({ holds: false, known: true });
+  });
+
+  it('is unknown during the warm-up, saying so', () => {
+    expect(evaluate(spike, latency(12, 150), scope(NOW))).toEqual({
+      holds: false, known: false, value: null, explain: 'anomaly_score(latency_p95_ms, 1800s): warming up: 12 of 30 samples',
+    });
+  });
+});
+
 describe('condition helpers', () => {
   it.each([
     ['gt', 2, 1, true], ['gt', 1, 1, false],
@@ -160,5 +273,17 @@ describe('condition helpers', () => {
       of: [leaf({ signal: 'cpu' }, 'gt', 1), { kind: 'all', of: [leaf({ signal: 'mem' }, 'gt', 1), leaf({ signal: 'cpu' }, 'lt', 5)] }],
     };
     expect(signalsOf(cond)).toEqual(['cpu', 'mem']);
+  });
+
+  it('longestWindowMs is the longest time window anywhere in the condition, 0 for none', () => {
+    const cond: Condition = {
+      kind: 'all',
+      of: [
+        leaf({ signal: 'cpu', fn: 'avg', windowMs: 60_000 }, 'gt', 1),
+        { kind: 'any', of: [leaf({ signal: 'disk', fn: 'slope_per_hour', windowMs: 7_200_000 }, 'gt', 0)] },
+      ],
+    };
+    expect(longestWindowMs(cond)).toBe(7_200_000);
+    expect(longestWindowMs(leaf({ signal: 'up', samples: 3 }, 'lt', 1))).toBe(0);
   });
 });

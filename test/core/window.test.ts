@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ValueExpr } from '../../src/core/condition.js';
-import { describeExpr, quantile, reduce, selectPoints, type Point } from '../../src/core/window.js';
+import { describeExpr, quantile, readWindow, reduce, selectPoints, type Point } from '../../src/core/window.js';
 
 const pts = (...pairs: [number, number][]): Point[] => pairs.map(([at, value]) => ({ at, value }));
 const expr = (over: Partial<ValueExpr> = {}): ValueExpr => ({ signal: 'x', fn: 'last', ...over });
@@ -133,6 +133,37 @@ describe('reduce', () => {
   });
 });
 
+describe('readWindow', () => {
+  const line = pts(...Array.from({ length: 7 }, (_, i): [number, number] => [i * 600_000, 10 + i]));
+
+  it('reduces plain functions to a value without a confidence', () => {
+    expect(readWindow(expr({ fn: 'max', windowMs: 3_600_000 }), line, 3_600_000)).toEqual({ value: 16 });
+  });
+
+  it('says "no data" for a plain function with nothing to reduce, or a NaN', () => {
+    expect(readWindow(expr({ fn: 'rate', windowMs: 10 }), pts([0, 1]), 0)).toEqual({ value: undefined, reason: 'no data' });
+    expect(readWindow(expr({ fn: 'avg', windowMs: 10 }), pts([0, Number.NaN]), 0)).toEqual({ value: undefined, reason: 'no data' });
+  });
+
+  it('fits a line for the trend functions and adds its R²', () => {
+    const r = readWindow(expr({ fn: 'slope_per_hour', windowMs: 3_600_000 }), line, 3_600_000);
+    expect(r.value).toBeCloseTo(6, 9);
+    expect(r).toHaveProperty('confidence');
+  });
+
+  it('passes threshold and direction to time_to_threshold and forecasts from now', () => {
+    const e = expr({ fn: 'time_to_threshold', windowMs: 3_600_000, thresholdValue: 28 });
+    expect(readWindow(e, line, 3_600_000).value).toBeCloseTo(2, 9);
+    expect(readWindow(e, line, 7_200_000).value).toBeCloseTo(1, 9);
+    expect(readWindow({ ...e, direction: 'falling', thresholdValue: 4 }, line, 3_600_000).value).toBe(Infinity);
+  });
+
+  it('passes the warm-up to anomaly_score', () => {
+    expect(readWindow(expr({ fn: 'anomaly_score', windowMs: 3_600_000, warmup: 7 }), line, 3_600_000).value).toBeTypeOf('number');
+    expect(readWindow(expr({ fn: 'anomaly_score', windowMs: 3_600_000 }), line, 3_600_000).value).toBeUndefined();
+  });
+});
+
 describe('quantile', () => {
   it('is the median between two middle values', () => {
     expect(quantile([4, 1, 3, 2], 0.5)).toBe(2.5);
@@ -169,6 +200,11 @@ describe('describeExpr', () => {
     [{ signal: 'lat', fn: 'p95', windowMs: 500 }, 'p95(lat, 0.5s)'],
     [{ signal: 'cpu', fn: 'last' }, 'cpu'],
     [{ signal: 'errors', fn: 'count' }, 'count(errors)'],
+    [{ signal: 'cpu', fn: 'last', windowMs: 1000 }, 'last(cpu, 1s)'],
+    [{ signal: 'rss', fn: 'growth_percent_per_hour', windowMs: 1_800_000 }, 'growth_percent_per_hour(rss, 1800s)'],
+    [{ signal: 'disk', fn: 'time_to_threshold', windowMs: 7_200_000, thresholdValue: 95 }, 'time_to_threshold(disk, 7200s, 95)'],
+    [{ signal: 'free', fn: 'time_to_threshold', samples: 20, thresholdValue: 5, direction: 'falling' }, 'time_to_threshold(free, last 20, 5 falling)'],
+    [{ signal: 'lat', fn: 'anomaly_score', windowMs: 1_800_000 }, 'anomaly_score(lat, 1800s)'],
   ] as [ValueExpr, string][])('%j reads "%s"', (e, want) => {
     expect(describeExpr(e)).toBe(want);
   });

@@ -1,10 +1,15 @@
 import type { ActionPlugin } from './types.js';
+import { configReconcileAction } from './config-reconcile.js';
 import { execAction } from './exec.js';
 import { httpRequestAction } from './http-request.js';
 import { notifyAction } from './notify.js';
 import { processRestart, processScale, processSignal, processStop } from './process.js';
+import { tlsRenewAction } from './tls.js';
 
 /** Every built-in action, by type. A new action is one file and one line here. */
 export const builtinActions: ReadonlyMap<string, ActionPlugin> = new Map<string, ActionPlugin>(
-  ([processRestart, processSignal, processStop, processScale, execAction, httpRequestAction, notifyAction] as ActionPlugin[]).map((a) => [a.type, a]),
+  ([
+    processRestart, processSignal, processStop, processScale, execAction, httpRequestAction, notifyAction,
+    tlsRenewAction, configReconcileAction,
+  ] as ActionPlugin[]).map((a) => [a.type, a]),
 );

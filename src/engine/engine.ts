@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
+import { longestWindowMs } from '../core/condition.js';
 import { evaluate } from '../core/evaluate.js';
 import type { PolicySettings } from '../core/policy.js';
 import type { Signal } from '../core/signal.js';
@@ -40,8 +41,8 @@ export interface RuntimeSettings {
 const TICK_MS = 200;
 const RECONSIDER_EVERY = 5;
 const MAINTAIN_EVERY = 300;
-/** Rule windows never look back further than this. */
-const BUFFER_AGE_MS = 15 * 60_000;
+/** The in-memory windows keep at least this much history, and more when a rule's window is longer. */
+const MIN_BUFFER_AGE_MS = 15 * 60_000;
 
 /**
  * The composition root (SPEC §1): probes → signals → detector → incidents →
@@ -70,7 +71,10 @@ export class Engine {
     this.events = new EventBus((event, err) => log.error({ event, err: errorMessage(err) }, 'event listener threw'));
     this.settings = { autoRemediation: config.policy.autoRemediation, mode: config.policy.mode };
     this.rulesByName = new Map(config.rules.map((r) => [r.name, r]));
-    this.buffer = new SignalBuffer({ maxAgeMs: BUFFER_AGE_MS, maxPointsPerSeries: 5_000 });
+    // A trend over 2 h needs 2 h of samples: the buffer holds the longest window any rule or check reads.
+    const longest = Math.max(MIN_BUFFER_AGE_MS, ...config.rules.flatMap((r) => r.bands.map((b) => longestWindowMs(b.condition))),
+      ...deps.runbooks.flatMap((rb) => [...rb.verify.checks, ...rb.strategies.flatMap((s) => s.steps.flatMap((st) => (st.when ? [st.when] : [])))].map(longestWindowMs)));
+    this.buffer = new SignalBuffer({ maxAgeMs: longest + 60_000, maxPointsPerSeries: 20_000 });
     const audit = this.audit.bind(this);
     this.detector = new Detector(config.rules, Object.keys(config.targets), this.buffer, this.sink());
     this.incidents = new Incidents({

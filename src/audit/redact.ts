@@ -13,15 +13,26 @@ const SECRET_KEY = /token|password|passwd|secret|authorization|cookie|credential
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*):[^\s/?#]*@/gi;
 /** ?token=...&api_key=... in query strings. */
 const SECRET_QUERY_PARAM = /([?&][^=&#\s]*(?:token|password|passwd|secret|api[_-]?key|signature)[^=&#\s]*=)[^&#\s]*/gi;
-/** An Authorization header value pasted into a message. */
-const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g;
+/** An Authorization header value pasted into a message (any scheme: Bearer, Basic, token, ...). */
+const AUTH_SCHEME = /\b(Bearer|Basic|Token|Digest)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
+const AUTH_HEADER = /\b(authorization\s*[:=]\s*)("?)[^"\r\n]+/gi;
+/** --password=x, --api-key x, PGPASSWORD=x, "token": "x" — a secret-named flag, variable or JSON field and its value. */
+const SECRET_ASSIGNMENT = /((?:--?|\b)[A-Za-z0-9_.-]*(?:token|password|passwd|secret|api[_-]?key|credential|private[_-]?key)[A-Za-z0-9_.-]*"?\s*[=:]\s*"?)[^\s"',;&]+/gi;
+const SECRET_FLAG_SPACE = /(--[A-Za-z0-9_.-]*(?:token|password|passwd|secret|api[_-]?key)[A-Za-z0-9_.-]*\s+)(?!-)[^\s"',;&]+/gi;
 
-/** Masks the secrets a string may carry (URL passwords, secret query parameters, bearer tokens). */
+/**
+ * Masks the secrets a string may carry: URL passwords, secret query
+ * parameters, authorization values, and secret-named flags, variables and
+ * JSON fields (`--password=x`, `PGPASSWORD=x`, `"token": "x"`).
+ */
 export function redactString(text: string): string {
   return text
     .replace(URL_PASSWORD, '$1:***@')
     .replace(SECRET_QUERY_PARAM, `$1${REDACTED}`)
-    .replace(AUTH_SCHEME, `$1 ${REDACTED}`);
+    .replace(AUTH_HEADER, `$1$2${REDACTED}`)
+    .replace(AUTH_SCHEME, `$1 ${REDACTED}`)
+    .replace(SECRET_ASSIGNMENT, `$1${REDACTED}`)
+    .replace(SECRET_FLAG_SPACE, `$1${REDACTED}`);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { redactSecrets, redactString } from '../audit/redact.js';
 import type { Clock } from '../core/clock.js';
 import { fingerprint } from '../core/fingerprint.js';
 import { isActiveIncident, moveIncident } from '../core/incident.js';
@@ -147,6 +148,8 @@ export class Incidents {
   }
 
   async note(incident: Incident, kind: string, message: string, data: Record<string, unknown> | null = null): Promise<void> {
-    await this.deps.store.incidents.appendTimeline({ incidentId: incident.id, at: this.deps.clock.now(), kind, message, data });
+    await this.deps.store.incidents.appendTimeline({
+      incidentId: incident.id, at: this.deps.clock.now(), kind, message: redactString(message), data: data && redactSecrets(data),
+    });
   }
 }

@@ -2,7 +2,7 @@ import { ActionError, toActionError } from '../core/errors.js';
 import { assertExecutionMove } from '../core/execution.js';
 import type { Execution, ExecutionStatus, StepRecord } from '../core/records.js';
 import { nextCommand, type Command, type RunbookShape } from '../core/runner.js';
-import { redactSecrets } from '../audit/redact.js';
+import { redactSecrets, redactString } from '../audit/redact.js';
 import type { CompiledRunbook, CompiledStep } from '../runbooks/types.js';
 import { renderParams } from '../runbooks/template.js';
 import type { ActionContext, ActionPlugin } from '../actions/types.js';
@@ -170,7 +170,7 @@ export class Executor {
       if (plugin.mutates) this.deps.evidence.resetTarget(target, clock.now());
       const done: StepRecord = {
         ...started, status: phase === 'rollback' ? 'rolled_back' : 'succeeded', attempts, finishedAt: clock.now(),
-        output: [note, value.summary, value.output].filter(Boolean).join('\n'),
+        output: redactString([note, value.summary, value.output].filter(Boolean).join('\n')),
         rollbackState: value.rollbackState ?? null,
       };
       await this.record(run, done);
@@ -182,7 +182,7 @@ export class Executor {
       const failed: StepRecord = {
         ...base, params: redactSecrets(params) as Record<string, unknown>,
         status: phase === 'rollback' ? 'rollback_failed' : 'failed', attempts: attemptsOf(err),
-        startedAt: base.startedAt ?? clock.now(), finishedAt: clock.now(), error: `${e.code}: ${e.message}`, output: note ?? null,
+        startedAt: base.startedAt ?? clock.now(), finishedAt: clock.now(), error: redactString(`${e.code}: ${e.message}`), output: note ?? null,
       };
       await this.record(run, failed);
       this.deps.events.emit('step:finished', { execution: run.execution, step: failed });
@@ -220,7 +220,7 @@ export class Executor {
   private async finish(run: Run, outcome: 'succeeded' | 'failed' | 'rolled_back', reason: string, needsPerson = false): Promise<void> {
     const now = this.deps.clock.now();
     if (outcome === 'rolled_back' && run.execution.status === 'succeeded') await this.transition(run, 'rolling_back', {});
-    await this.transition(run, outcome, { finishedAt: now, error: outcome === 'succeeded' ? null : reason });
+    await this.transition(run, outcome, { finishedAt: now, error: outcome === 'succeeded' ? null : redactString(reason) });
     await this.deps.audit('execution', run.execution.id, outcome, { runbook: run.runbook.name, target: run.execution.target, reason });
     await this.hooks.onOutcome(run.execution, outcome, reason, run.ctx, needsPerson);
   }

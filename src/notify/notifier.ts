@@ -1,3 +1,4 @@
+import { redactSecrets } from '../audit/redact.js';
 import type { Logger } from 'pino';
 import type { Notification, NotifierPort } from '../actions/types.js';
 import type { ChannelConfig } from '../config/types.js';
@@ -106,8 +107,10 @@ export function createNotifier(
   };
 
   return {
-    notify(n) {
+    notify(raw) {
       try {
+        // Reasons carry step errors and output: no secret leaves through a channel.
+        const n = redactSecrets(raw);
         const at = clock.now();
         // A runbook's notify step may address one channel by name; that overrides the channel's filters.
         const addressed = (n as { channel?: unknown }).channel;

@@ -6,6 +6,9 @@ import type { ProbeConfig, TargetConfig } from '../config/types.js';
 import type { ProbeContext, ProbePlugin } from '../probes/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
 
+/** How long past its timeout a check may take to honour the abort before it is given up. */
+const ABANDON_MS = 1_000;
+
 interface Scheduled {
   readonly probe: ProbeConfig;
   readonly plugin: ProbePlugin;
@@ -95,14 +98,29 @@ export class ProbeRunner {
       () => {},
     );
     const signal = AbortSignal.any([timeout.signal, this.stopper.signal]);
+    // A plugin that ignores its abort must not hold the probe forever: past the timeout
+    // (and a short grace) the check is given up, and whatever it returns later is dropped.
+    let done = false;
+    let cancelGrace = () => {};
+    const givenUp = new Promise<never>((_res, reject) => {
+      timeout.signal.addEventListener('abort', () => {
+        if (done) return;
+        const grace = new AbortController();
+        cancelGrace = () => grace.abort();
+        this.deps.clock.sleep(ABANDON_MS, grace.signal).then(() => reject(timeout.signal.reason), () => {});
+      }, { once: true });
+    });
+    givenUp.catch(() => {});
     try {
-      const samples = await s.plugin.check!(this.context(s, signal));
+      const samples = await Promise.race([s.plugin.check!(this.context(s, signal)), givenUp]);
       if (!this.stopper.signal.aborted) this.publish(s, samples);
     } catch (err) {
       if (this.stopper.signal.aborted) return;
       this.deps.log.warn({ probe: s.probe.name, err: errorMessage(err) }, 'probe check failed');
       this.publish(s, [{ name: 'probe_error', value: 1, labels: { probe: s.probe.name } }]);
     } finally {
+      done = true;
+      cancelGrace();
       timeout.abort();
       await timer;
     }

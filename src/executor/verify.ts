@@ -23,6 +23,10 @@ export async function runVerify(
   const since = clock.now();
   const deadline = since + v.timeoutMs;
   const rule = incident && v.ruleCleared ? deps.rules().get(incident.rule) : undefined;
+  // "The rule no longer holds" cannot be shown for a rule that is gone: that is no evidence, not success.
+  if (incident && v.ruleCleared && !rule && v.checks.length === 0) {
+    return { ok: false, explain: `cannot verify: rule ${incident.rule} is not defined, and the runbook has no checks` };
+  }
   let explain = 'no evidence yet';
   for (;;) {
     const left = deadline - clock.now();

@@ -2,8 +2,11 @@ import type { ActionPlugin } from './types.js';
 import { configReconcileAction } from './config-reconcile.js';
 import { execAction } from './exec.js';
 import { httpRequestAction } from './http-request.js';
+import { mysqlKillQueries } from './mysql.js';
 import { notifyAction } from './notify.js';
+import { postgresCancelQueries, postgresTerminateQueries } from './postgres.js';
 import { processRestart, processScale, processSignal, processStop } from './process.js';
+import { sqlDeleteOlderThan } from './sql-delete.js';
 import { tlsRenewAction } from './tls.js';
 
 /** Every built-in action, by type. A new action is one file and one line here. */
@@ -11,5 +14,6 @@ export const builtinActions: ReadonlyMap<string, ActionPlugin> = new Map<string,
   ([
     processRestart, processSignal, processStop, processScale, execAction, httpRequestAction, notifyAction,
     tlsRenewAction, configReconcileAction,
+    postgresCancelQueries, postgresTerminateQueries, mysqlKillQueries, sqlDeleteOlderThan,
   ] as ActionPlugin[]).map((a) => [a.type, a]),
 );

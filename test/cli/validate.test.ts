@@ -34,6 +34,14 @@ describe('medic validate', () => {
     expect(r.stdout).toMatch(/medic\.yaml/);
   });
 
+  it('accepts the example production config and every example runbook', async () => {
+    const r = await runCli(['validate', 'examples/production/medic.yaml', 'examples/runbooks']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ok examples\/production\/medic\.yaml/);
+    expect(r.stdout.match(/^ok examples\/runbooks\//gm)?.length).toBeGreaterThanOrEqual(6);
+  });
+
   it('names file, line and field of an unknown action', async () => {
     const p = file('unknown-action.yaml', GOOD.replace('action: process.restart', 'action: process.restrat'));
     const r = await runCli(['validate', p]);

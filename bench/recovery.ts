@@ -21,8 +21,9 @@ const POLL_MS = 2;
 
 async function main(): Promise<void> {
   const floor = await measureFloor();
+  const dir = await tmpDir();
   const rt = await startDemo({
-    port: 0, demoPort: 0, dataDir: join(await tmpDir(), 'data'), traffic: false,
+    port: 0, demoPort: 0, dataDir: join(dir, 'data'), traffic: false,
     // The demo's production-like limits would throttle 40 back-to-back fixes.
     configure: (doc) => {
       doc.setIn(['policy', 'rate_limits'], { global_per_minute: 1000, global_per_hour: 10000, per_target_per_hour: 10000 });
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
     if (rows.some((r) => r[3] === 'FAIL')) process.exitCode = 1;
   } finally {
     await rt.close();
+    const { rm } = await import('node:fs/promises');
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

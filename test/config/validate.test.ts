@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +57,7 @@ describe('validatePaths (medic validate)', () => {
       'steps: [{ name: s, action: notify, params: { message: hi } }]',
     ].join('\n'));
     const r = validatePaths([join(dir, 'medic.yaml')], registries);
+    rmSync(dir, { recursive: true, force: true });
     expect(r.ok).toBe(false);
     expect(r.report).toContain(`${join(dir, 'medic.yaml')}:3:79 rules[0].runbooks[0]: unknown runbook 'cool-down' (loaded: restart-web)`);
     expect(r.report).toContain(`warning: ${join(dir, 'runbooks.yaml')}:3:23 match.rules[1]: rule 'from-alertmanager' is not defined in ${join(dir, 'medic.yaml')} (fine if it comes from an alert route)`);

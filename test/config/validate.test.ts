@@ -11,6 +11,7 @@ describe('validatePaths (medic validate)', () => {
     expect(r.report[0]).toMatch(/^ok examples\/demo\/medic\.yaml: \d+ targets?, \d+ probes?, \d+ rules?$/);
     expect(r.report.slice(1)).toEqual([
       "ok examples/demo/runbooks/fix-demo-errors.yaml: runbook 'fix-demo-errors' (2 strategies)",
+      "ok examples/demo/runbooks/restart-demo-leak.yaml: runbook 'restart-demo-leak' (1 strategy)",
       "ok examples/demo/runbooks/restart-demo-slow.yaml: runbook 'restart-demo-slow' (1 strategy)",
       "ok examples/demo/runbooks/restart-demo.yaml: runbook 'restart-demo' (1 strategy)",
     ]);

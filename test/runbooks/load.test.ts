@@ -9,7 +9,7 @@ describe('loadRunbooks', () => {
   it('loads every *.yaml of the demo folder, in name order', () => {
     const { runbooks, errors } = loadRunbooks(['examples/demo/runbooks'], { actions, settleMs: 100 });
     expect(errors).toBeNull();
-    expect(runbooks.map((r) => r.name)).toEqual(['fix-demo-errors', 'restart-demo-slow', 'restart-demo']);
+    expect(runbooks.map((r) => r.name)).toEqual(['fix-demo-errors', 'restart-demo-leak', 'restart-demo-slow', 'restart-demo']);
     expect(runbooks.every((r) => Object.isFrozen(r))).toBe(true);
   });
 

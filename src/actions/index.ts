@@ -6,6 +6,7 @@ import { mysqlKillQueries } from './mysql.js';
 import { notifyAction } from './notify.js';
 import { postgresCancelQueries, postgresTerminateQueries } from './postgres.js';
 import { processRestart, processScale, processSignal, processStop } from './process.js';
+import { redisFlushAction } from './redis.js';
 import { sqlDeleteOlderThan } from './sql-delete.js';
 import { tlsRenewAction } from './tls.js';
 
@@ -14,6 +15,6 @@ export const builtinActions: ReadonlyMap<string, ActionPlugin> = new Map<string,
   ([
     processRestart, processSignal, processStop, processScale, execAction, httpRequestAction, notifyAction,
     tlsRenewAction, configReconcileAction,
-    postgresCancelQueries, postgresTerminateQueries, mysqlKillQueries, sqlDeleteOlderThan,
+    postgresCancelQueries, postgresTerminateQueries, mysqlKillQueries, sqlDeleteOlderThan, redisFlushAction,
   ] as ActionPlugin[]).map((a) => [a.type, a]),
 );

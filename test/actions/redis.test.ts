@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisFlushAction, type RedisFlushParams } from '../../src/actions/redis.js';
+import type { ActionContext } from '../../src/actions/types.js';
+import { systemClock } from '../../src/engine/clock.js';
+import { silentLogger } from '../../src/engine/log.js';
+import { redisProbe } from '../../src/probes/redis.js';
+import type { ProbeContext } from '../../src/probes/types.js';
+import type { SupervisorPort } from '../../src/supervisor/types.js';
+import { serviceOrSkip } from '../support/services.js';
+
+const URL = 'redis://127.0.0.1:6379';
+const available = await serviceOrSkip('redis');
+
+function actx(params: Partial<RedisFlushParams> & { url: string }): ActionContext<RedisFlushParams> {
+  return {
+    params: redisFlushAction.schema.parse(params), targetName: 'cache', target: undefined, incident: null, executionId: 'exe_test',
+    clock: systemClock, signal: AbortSignal.timeout(10_000), log: silentLogger, supervisor: {} as SupervisorPort, notifier: { notify: () => {} },
+  };
+}
+
+describe.skipIf(!available)('redis.flush and the redis probe, against the real Redis', () => {
+  // A prefix of our own, in a database of our own, so nothing else on the server is touched.
+  const prefix = `medic-test-${randomBytes(4).toString('hex')}`;
+  const DB = 13;
+  let r: Redis;
+
+  beforeAll(async () => {
+    r = new Redis(`${URL}/${DB}`);
+    const pipe = r.pipeline();
+    for (let i = 0; i < 1200; i++) pipe.set(`${prefix}:cache:${i}`, 'x');
+    for (let i = 0; i < 40; i++) pipe.set(`${prefix}:session:${i}`, 'keep');
+    pipe.set(`${prefix}:cachette`, 'keep'); // close to the pattern, not in it
+    await pipe.exec();
+  });
+
+  afterAll(async () => {
+    const keys: string[] = [];
+    for await (const batch of r.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) keys.push(...batch);
+    if (keys.length > 0) await r.unlink(...keys);
+    r.disconnect();
+  });
+
+  it('plans the keys a pattern matches without removing any', async () => {
+    const plan = await redisFlushAction.plan(actx({ url: `${URL}/${DB}`, pattern: `${prefix}:cache:*` }));
+    expect(plan.details).toMatchObject({ keys: 1200 });
+    expect(await r.exists(`${prefix}:cache:0`)).toBe(1);
+  });
+
+  it('removes exactly the keys matching the pattern, in batches, and says how many', async () => {
+    const out = await redisFlushAction.execute(actx({ url: URL, db: DB, pattern: `${prefix}:cache:*`, batch: 100 }));
+    expect(out.data).toEqual({ keysRemoved: 1200 });
+    const left: string[] = [];
+    for await (const batch of r.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) left.push(...batch);
+    expect(left.sort()).toEqual([`${prefix}:cachette`, ...Array.from({ length: 40 }, (_, i) => `${prefix}:session:${i}`)].sort());
+  });
+
+  it('flushes one whole database and leaves the others alone', async () => {
+    const other = new Redis(`${URL}/14`);
+    try {
+      await other.set(`${prefix}:a`, '1');
+      await other.set(`${prefix}:b`, '2');
+      const before = await other.dbsize();
+      const out = await redisFlushAction.execute(actx({ url: URL, db: 14 }));
+      expect(out.data).toEqual({ keysRemoved: before });
+      expect(await other.dbsize()).toBe(0);
+      expect(await r.exists(`${prefix}:session:0`)).toBe(1);
+    } finally {
+      other.disconnect();
+    }
+  });
+
+  it('stops at max_keys', async () => {
+    const pipe = r.pipeline();
+    for (let i = 0; i < 50; i++) pipe.set(`${prefix}:tmp:${i}`, 'x');
+    await pipe.exec();
+    const out = await redisFlushAction.execute(actx({ url: URL, db: DB, pattern: `${prefix}:tmp:*`, batch: 10, max_keys: 20 }));
+    expect(out.data).toEqual({ keysRemoved: 20 });
+  });
+
+  it('reads memory, evictions and clients; a server that is not there reads as down', async () => {
+    const pctx = (url: string): ProbeContext<{ url: string }> => ({
+      probe: { name: 'cache', type: 'redis', target: 'cache', intervalMs: 1000, timeoutMs: 1000, params: { url } },
+      params: { url }, target: { name: 'cache', labels: {}, process: null }, clock: systemClock,
+      signal: AbortSignal.timeout(5_000), log: silentLogger, supervisor: {} as SupervisorPort,
+    });
+    const up = await redisProbe.check!(pctx(URL));
+    const by = Object.fromEntries(up.map((s) => [s.name, s.value]));
+    expect(by['redis_up']).toBe(1);
+    expect(by['redis_used_memory_mb']).toBeGreaterThan(0);
+    expect(by['redis_memory_used_percent']).toBeGreaterThan(0);
+    expect(by['redis_memory_used_percent']).toBeLessThan(100);
+    expect(by['redis_connected_clients']).toBeGreaterThanOrEqual(1);
+    expect(by['redis_evicted_keys']).toBeGreaterThanOrEqual(0);
+    expect(await redisProbe.check!(pctx('redis://127.0.0.1:1'))).toEqual([{ name: 'redis_up', value: 0 }]);
+  });
+
+  it('keeps the password out of its messages', async () => {
+    await expect(redisFlushAction.execute(actx({ url: 'redis://:s3cretpw@127.0.0.1:1/0', pattern: 'x*' }))).rejects.toThrow(/^(?!.*s3cretpw).*redis/);
+  });
+});

@@ -22,7 +22,7 @@ export const redisProbe: ProbePlugin<RedisProbeParams> = {
 
   async check(ctx) {
     try {
-      const info = await withRedis(ctx.params.url, ctx.signal, async (r) => parseInfo(await r.info()));
+      const info = await withRedis(ctx.params.url, ctx.signal, async (r) => parseInfo(await r.info()), { connectTimeoutMs: ctx.probe.timeoutMs });
       const num = (k: string) => Number(info.get(k) ?? 'NaN');
       const used = num('used_memory');
       const max = num('maxmemory');

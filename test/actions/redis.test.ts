@@ -50,7 +50,7 @@ describe.skipIf(!available)('redis.flush and the redis probe, against the real R
 
   it('removes exactly the keys matching the pattern, in batches, and says how many', async () => {
     const out = await redisFlushAction.execute(actx({ url: URL, db: DB, pattern: `${prefix}:cache:*`, batch: 100 }));
-    expect(out.data).toEqual({ keysRemoved: 1200 });
+    expect(out.data).toEqual({ keysRemoved: 1200, capped: false });
     const left: string[] = [];
     for await (const batch of r.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) left.push(...batch);
     expect(left.sort()).toEqual([`${prefix}:cachette`, ...Array.from({ length: 40 }, (_, i) => `${prefix}:session:${i}`)].sort());
@@ -63,7 +63,7 @@ describe.skipIf(!available)('redis.flush and the redis probe, against the real R
       await other.set(`${prefix}:b`, '2');
       const before = await other.dbsize();
       const out = await redisFlushAction.execute(actx({ url: URL, db: 14 }));
-      expect(out.data).toEqual({ keysRemoved: before });
+      expect(out.data).toEqual({ keysRemoved: before, capped: false });
       expect(await other.dbsize()).toBe(0);
       expect(await r.exists(`${prefix}:session:0`)).toBe(1);
     } finally {
@@ -76,7 +76,8 @@ describe.skipIf(!available)('redis.flush and the redis probe, against the real R
     for (let i = 0; i < 50; i++) pipe.set(`${prefix}:tmp:${i}`, 'x');
     await pipe.exec();
     const out = await redisFlushAction.execute(actx({ url: URL, db: DB, pattern: `${prefix}:tmp:*`, batch: 10, max_keys: 20 }));
-    expect(out.data).toEqual({ keysRemoved: 20 });
+    expect(out.data).toEqual({ keysRemoved: 20, capped: true });
+    expect(out.summary).toMatch(/stopped at max_keys 20; more remain/);
   });
 
   it('reads memory, evictions and clients; a server that is not there reads as down', async () => {
@@ -94,6 +95,40 @@ describe.skipIf(!available)('redis.flush and the redis probe, against the real R
     expect(by['redis_connected_clients']).toBeGreaterThanOrEqual(1);
     expect(by['redis_evicted_keys']).toBeGreaterThanOrEqual(0);
     expect(await redisProbe.check!(pctx('redis://127.0.0.1:1'))).toEqual([{ name: 'redis_up', value: 0 }]);
+  });
+
+  it('never lands on db 0 when the URL names a database that does not exist', async () => {
+    await r.set(`${prefix}:zero-guard`, 'x');
+    const zero = new Redis(`${URL}/0`);
+    try {
+      await zero.set(`${prefix}:on-db0`, 'keep');
+      await expect(redisFlushAction.execute(actx({ url: `${URL}/99`, db: undefined, pattern: `${prefix}:*` }))).rejects.toThrow(/DB index is out of range/);
+      await expect(redisFlushAction.execute(actx({ url: `${URL}/99`, db: 99 }))).rejects.toThrow(/DB index is out of range/);
+      expect(await zero.get(`${prefix}:on-db0`)).toBe('keep');
+    } finally {
+      await zero.del(`${prefix}:on-db0`);
+      zero.disconnect();
+    }
+  });
+
+  it('refuses what could empty a database by accident', () => {
+    expect(() => redisFlushAction.schema.parse({ url: `${URL}/${DB}` })).toThrow(/give a pattern, or db/);
+    expect(() => redisFlushAction.schema.parse({ url: URL, pattern: '*' })).toThrow(/literal character/);
+    expect(() => redisFlushAction.schema.parse({ url: URL, pattern: '[a-z]*?' })).toThrow(/literal character/);
+    expect(redisFlushAction.schema.parse({ url: URL, pattern: 'cache:*' })).toMatchObject({ pattern: 'cache:*' });
+  });
+
+  it('refuses a whole-database flush above max_keys', async () => {
+    const other = new Redis(`${URL}/12`);
+    try {
+      await other.set(`${prefix}:a`, '1');
+      await other.set(`${prefix}:b`, '2');
+      await expect(redisFlushAction.execute(actx({ url: URL, db: 12, max_keys: 1 }))).rejects.toThrow(/more than max_keys 1: not flushed/);
+      expect(await other.exists(`${prefix}:a`)).toBe(1);
+    } finally {
+      await other.del(`${prefix}:a`, `${prefix}:b`);
+      other.disconnect();
+    }
   });
 
   it('keeps the password out of its messages', async () => {

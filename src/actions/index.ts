@@ -1,6 +1,8 @@
 import type { ActionPlugin } from './types.js';
 import { configReconcileAction } from './config-reconcile.js';
 import { execAction } from './exec.js';
+import { filesCleanupAction } from './files-cleanup.js';
+import { filesRotateAction } from './files-rotate.js';
 import { httpRequestAction } from './http-request.js';
 import { mysqlKillQueries } from './mysql.js';
 import { notifyAction } from './notify.js';
@@ -15,6 +17,6 @@ export const builtinActions: ReadonlyMap<string, ActionPlugin> = new Map<string,
   ([
     processRestart, processSignal, processStop, processScale, execAction, httpRequestAction, notifyAction,
     tlsRenewAction, configReconcileAction,
-    postgresCancelQueries, postgresTerminateQueries, mysqlKillQueries, sqlDeleteOlderThan, redisFlushAction,
+    postgresCancelQueries, postgresTerminateQueries, mysqlKillQueries, sqlDeleteOlderThan, redisFlushAction, filesCleanupAction, filesRotateAction,
   ] as ActionPlugin[]).map((a) => [a.type, a]),
 );

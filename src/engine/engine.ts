@@ -19,6 +19,7 @@ import { Incidents } from './incidents.js';
 import { ProbeRunner } from './probe-runner.js';
 import { Remediator } from './remediator.js';
 import { SignalBuffer } from './signals.js';
+import { Silences, silencedWhy } from './silences.js';
 
 export interface EngineDeps {
   readonly config: CompiledConfig;
@@ -57,6 +58,7 @@ export class Engine {
   readonly incidents: Incidents;
   readonly remediator: Remediator;
   readonly executor: Executor;
+  readonly silences: Silences;
   private readonly probes: ProbeRunner;
   private readonly rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -100,6 +102,7 @@ export class Engine {
       rules: () => this.rulesByName,
       baseline: (target) => this.baseline(target),
     });
+    this.silences = new Silences({ store, clock, incidents: this.incidents, targets: config.targets, rules: () => this.rulesByName, audit });
     this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
     this.probes = new ProbeRunner({
       probes: config.probes, plugins: deps.probePlugins, targets: config.targets, supervisor: deps.supervisor,
@@ -125,6 +128,8 @@ export class Engine {
     const stored = await this.deps.store.settings.get<Partial<RuntimeSettings>>('runtime');
     if (stored) this.settings = { ...this.settings, ...stored };
     await this.incidents.load();
+    await this.silences.load();
+    await this.silences.refresh();
     await this.remediator.load();
     await this.remediator.resumeInterrupted();
     for (const target of Object.values(this.deps.config.targets)) {
@@ -213,7 +218,10 @@ export class Engine {
   }
 
   private async onFired(p: Problem): Promise<void> {
-    const { incident } = await this.incidents.open(p);
+    const silence = this.silences.matching({ rule: p.rule.name, target: p.target, severity: p.severity, labels: {} });
+    const { incident } = await this.incidents.open(p, { silencedBy: silence ? silencedWhy(silence) : null });
+    // Recorded, never acted on: the silence's end (refresh) clears the flag and the reconsideration takes over.
+    if (incident.silenced) return;
     if (incident.status === 'open') await this.remediator.consider(incident);
   }
 
@@ -253,6 +261,7 @@ export class Engine {
       }
       const now = this.deps.clock.now();
       this.detector.tick(now);
+      if (n % RECONSIDER_EVERY === 0 && (this.silences.anyLive || this.incidents.activeList().some((i) => i.silenced))) this.track(this.silences.refresh());
       if (n % RECONSIDER_EVERY === 0) this.reconsider();
       if (n % RECONSIDER_EVERY === 0) this.track(this.flushSignals());
       if (n % MAINTAIN_EVERY === 0) this.track(this.maintain(now));

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { longestWindowMs } from '../core/condition.js';
 import { evaluate } from '../core/evaluate.js';
+import { withThresholds } from '../core/thresholds.js';
 import type { PolicySettings } from '../core/policy.js';
 import type { Signal } from '../core/signal.js';
 import type { CompiledConfig, CompiledRule } from '../config/types.js';
@@ -18,6 +19,7 @@ import { EventBus } from './events.js';
 import { Incidents } from './incidents.js';
 import { ProbeRunner } from './probe-runner.js';
 import { Remediator } from './remediator.js';
+import { applyPatch, initialSettings, restoreSettings, settingsView, type RuntimeSettings, type SettingsView } from './settings.js';
 import { SignalBuffer } from './signals.js';
 import { Silences, silencedWhy } from './silences.js';
 
@@ -33,11 +35,7 @@ export interface EngineDeps {
   readonly notifier: NotifierPort;
 }
 
-/** Settings a person can change at run time; they outlive restarts in the store. */
-export interface RuntimeSettings {
-  readonly autoRemediation: boolean;
-  readonly mode: 'active' | 'shadow';
-}
+export type { RuntimeSettings, SettingsPatch, SettingsView } from './settings.js';
 
 const TICK_MS = 200;
 const RECONSIDER_EVERY = 5;
@@ -60,7 +58,7 @@ export class Engine {
   readonly executor: Executor;
   readonly silences: Silences;
   private readonly probes: ProbeRunner;
-  private readonly rulesByName: Map<string, CompiledRule>;
+  private rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
   private pendingSignals: Signal[] = [];
   private readonly stopper = new AbortController();
@@ -71,7 +69,7 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {
     const { config, clock, log, store } = deps;
     this.events = new EventBus((event, err) => log.error({ event, err: errorMessage(err) }, 'event listener threw'));
-    this.settings = { autoRemediation: config.policy.autoRemediation, mode: config.policy.mode };
+    this.settings = initialSettings(config.policy);
     this.rulesByName = new Map(config.rules.map((r) => [r.name, r]));
     // A trend over 2 h needs 2 h of samples: the buffer holds the longest window any rule or check reads.
     const longest = Math.max(MIN_BUFFER_AGE_MS, ...config.rules.flatMap((r) => r.bands.map((b) => longestWindowMs(b.condition))),
@@ -125,8 +123,8 @@ export class Engine {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const stored = await this.deps.store.settings.get<Partial<RuntimeSettings>>('runtime');
-    if (stored) this.settings = { ...this.settings, ...stored };
+    this.settings = restoreSettings(this.settings, await this.deps.store.settings.get<Record<string, unknown>>('runtime'));
+    this.applyRules();
     await this.incidents.load();
     await this.silences.load();
     await this.silences.refresh();
@@ -173,16 +171,42 @@ export class Engine {
     return this.settings;
   }
 
-  async changeSettings(patch: Partial<RuntimeSettings>, actor: string): Promise<RuntimeSettings> {
-    const before = this.settings;
-    this.settings = { ...this.settings, ...patch };
-    await this.deps.store.settings.put('runtime', this.settings, this.deps.clock.now());
-    for (const [key, value] of Object.entries(patch)) {
-      if (before[key as keyof RuntimeSettings] === value) continue;
-      await this.audit('setting', key, 'changed', { from: before[key as keyof RuntimeSettings], to: value }, actor);
-      this.events.emit('setting:changed', { key, value, actor });
+  settingsView(): SettingsView {
+    return settingsView(this.settings, [...this.rulesByName.values()]);
+  }
+
+  /**
+   * Applies a change at once (the detector reads new thresholds on its next
+   * evaluation, the policy new limits on its next decision), stores it, and
+   * audits and announces every value that changed. A wrong field changes nothing.
+   */
+  async changeSettings(patch: unknown, actor: string): Promise<SettingsView> {
+    const { next, changes } = applyPatch(this.settings, patch, this.baseRules());
+    if (changes.length === 0) return this.settingsView();
+    await this.deps.store.settings.put('runtime', next, this.deps.clock.now());
+    const thresholdsChanged = next.thresholds !== this.settings.thresholds;
+    this.settings = next;
+    if (thresholdsChanged) this.applyRules();
+    for (const c of changes) {
+      await this.audit('setting', c.key, 'changed', { from: c.from, to: c.to }, actor);
+      this.events.emit('setting:changed', { key: c.key, value: c.to, actor });
     }
-    return this.settings;
+    return this.settingsView();
+  }
+
+  /** The rules before person-set thresholds: from the config file. */
+  private baseRules(): readonly CompiledRule[] {
+    return this.deps.config.rules;
+  }
+
+  /** Rules with their threshold overrides, handed to the detector and to whatever reads rules by name. */
+  private applyRules(): void {
+    const effective = this.baseRules().map((r) => {
+      const o = this.settings.thresholds[r.name];
+      return o ? { ...r, bands: withThresholds(r.bands, o) } : r;
+    });
+    this.rulesByName = new Map(effective.map((r) => [r.name, r]));
+    this.detector.setRules(effective);
   }
 
   policy(): PolicySettings & { breakerFailures: number } {
@@ -191,8 +215,8 @@ export class Engine {
       mode: this.settings.mode,
       autoRemediation: this.settings.autoRemediation,
       approval: p.approval,
-      rateLimits: p.rateLimits,
-      cooldownMs: p.cooldownMs,
+      rateLimits: this.settings.rateLimits,
+      cooldownMs: this.settings.cooldownMs,
       maxConcurrent: p.maxConcurrent,
       blastRadius: p.blastRadius,
       breakerFailures: p.circuitBreaker.failures,

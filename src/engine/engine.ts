@@ -20,6 +20,8 @@ import { Incidents } from './incidents.js';
 import { ProbeRunner } from './probe-runner.js';
 import { Remediator } from './remediator.js';
 import { applyPatch, initialSettings, restoreSettings, settingsView, type RuntimeSettings, type SettingsView } from './settings.js';
+import { testRules, type RuleTestResult } from './rule-test.js';
+import { RuleBook, ruleView, type RuleView } from './rules-runtime.js';
 import { SignalBuffer } from './signals.js';
 import { Silences, silencedWhy } from './silences.js';
 
@@ -57,6 +59,7 @@ export class Engine {
   readonly remediator: Remediator;
   readonly executor: Executor;
   readonly silences: Silences;
+  private readonly ruleBook: RuleBook;
   private readonly probes: ProbeRunner;
   private rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -100,6 +103,7 @@ export class Engine {
       rules: () => this.rulesByName,
       baseline: (target) => this.baseline(target),
     });
+    this.ruleBook = new RuleBook({ fileRules: config.rules, targets: Object.keys(config.targets), runbooks: () => this.deps.runbooks, store, clock, log, audit });
     this.silences = new Silences({ store, clock, incidents: this.incidents, targets: config.targets, rules: () => this.rulesByName, audit });
     this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
     this.probes = new ProbeRunner({
@@ -124,6 +128,7 @@ export class Engine {
     if (this.started) return;
     this.started = true;
     this.settings = restoreSettings(this.settings, await this.deps.store.settings.get<Record<string, unknown>>('runtime'));
+    await this.ruleBook.load();
     this.applyRules();
     await this.incidents.load();
     await this.silences.load();
@@ -194,9 +199,59 @@ export class Engine {
     return this.settingsView();
   }
 
-  /** The rules before person-set thresholds: from the config file. */
+  /** The rules before person-set thresholds: from the config file and the API. */
   private baseRules(): readonly CompiledRule[] {
-    return this.deps.config.rules;
+    return this.ruleBook.all();
+  }
+
+  /** Every rule, with what it reads now on each target it applies to. */
+  ruleList(): RuleView[] {
+    const now = this.deps.clock.now();
+    const targets = Object.keys(this.deps.config.targets);
+    return [...this.rulesByName.values()].map((r) => ruleView(r, this.ruleBook.sourceOf(r.name)!, targets, this.buffer, (n, t) => this.detector.state(n, t), now));
+  }
+
+  async createRule(spec: unknown, actor: string): Promise<RuleView> {
+    const rule = await this.ruleBook.create(spec, actor);
+    this.applyRules();
+    return this.ruleList().find((r) => r.name === rule.name)!;
+  }
+
+  async updateRule(name: string, spec: unknown, actor: string): Promise<RuleView> {
+    await this.ruleBook.update(name, spec, actor);
+    await this.dropThresholds(name, actor);
+    this.applyRules();
+    return this.ruleList().find((r) => r.name === name)!;
+  }
+
+  /** A deleted rule's open incidents are resolved: nothing would ever judge them cleared. */
+  async deleteRule(name: string, actor: string): Promise<void> {
+    await this.ruleBook.delete(name, actor);
+    await this.dropThresholds(name, actor);
+    this.applyRules();
+    for (const incident of this.incidents.activeList().filter((i) => i.rule === name && i.status !== 'remediating')) {
+      const why = `rule ${name} was deleted by ${actor}`;
+      if (incident.status === 'awaiting_approval') await this.remediator.withdrawApprovals(incident, why);
+      await this.incidents.move(incident, 'resolved', why);
+    }
+  }
+
+  /** Which rules would hold for these values, at which severity, with which runbook and verdict; changes nothing. */
+  testRules(values: Record<string, Record<string, number>>): RuleTestResult[] {
+    return testRules(values, {
+      rules: [...this.rulesByName.values()], runbooks: this.deps.runbooks, targets: this.deps.config.targets,
+      policy: this.policy(), now: this.deps.clock.now(),
+      breaker: (key) => this.remediator.breakerList().find((b) => b.key === key),
+    });
+  }
+
+  /** Thresholds set for a rule's old bands do not carry over to a changed or deleted rule. */
+  private async dropThresholds(name: string, actor: string): Promise<void> {
+    if (!this.settings.thresholds[name]) return;
+    const { [name]: dropped, ...rest } = this.settings.thresholds;
+    this.settings = { ...this.settings, thresholds: rest };
+    await this.deps.store.settings.put('runtime', this.settings, this.deps.clock.now());
+    await this.audit('setting', `rules.${name}`, 'thresholds_dropped', { thresholds: dropped }, actor);
   }
 
   /** Rules with their threshold overrides, handed to the detector and to whatever reads rules by name. */
@@ -207,6 +262,7 @@ export class Engine {
     });
     this.rulesByName = new Map(effective.map((r) => [r.name, r]));
     this.detector.setRules(effective);
+    this.buffer.keepAtLeast(Math.max(0, ...effective.flatMap((r) => r.bands.map((b) => longestWindowMs(b.condition)))) + 60_000);
   }
 
   policy(): PolicySettings & { breakerFailures: number } {

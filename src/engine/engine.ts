@@ -23,6 +23,7 @@ import { applyPatch, initialSettings, restoreSettings, settingsView, type Runtim
 import { testRules, type RuleTestResult } from './rule-test.js';
 import { RuleBook, ruleView, type RuleView } from './rules-runtime.js';
 import { SignalBuffer } from './signals.js';
+import { healthScore, incidentStats, stats, type HealthScoreView, type IncidentStatsView, type StatsView, type StatsWindow } from './stats.js';
 import { Silences, silencedWhy } from './silences.js';
 
 export interface EngineDeps {
@@ -243,6 +244,20 @@ export class Engine {
       policy: this.policy(), now: this.deps.clock.now(),
       breaker: (key) => this.remediator.breakerList().find((b) => b.key === key),
     });
+  }
+
+  /** Detected, executed, outcomes and MTTR over 24h, 7d or 30d (bad_request for another window). */
+  stats(window: StatsWindow): Promise<StatsView> {
+    return stats(this.deps.store, window, this.deps.clock.now());
+  }
+
+  incidentStats(range: { since?: number; until?: number }): Promise<IncidentStatsView> {
+    return incidentStats(this.deps.store, range);
+  }
+
+  /** 0–100 overall and per component from open incidents by severity, with a 24 h series every 15 min. */
+  healthScore(): Promise<HealthScoreView> {
+    return healthScore(this.deps.store, this.rulesByName, this.deps.clock.now());
   }
 
   /** Thresholds set for a rule's old bands do not carry over to a changed or deleted rule. */

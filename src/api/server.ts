@@ -7,7 +7,7 @@ import { systemClock } from '../engine/clock.js';
 import type { Engine } from '../engine/engine.js';
 import { Authenticator } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { engineOps, type EngineOps } from './engine-ops.js';
+import type { EngineOps } from './engine-ops.js';
 import { ApiError, toApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerRoutes, type Route } from './route.js';
@@ -69,7 +69,7 @@ export function buildServer(opts: ApiOptions): MedicServer {
   });
   const tokens = new Tokens(engine.store, clock, (kind, subject, result, details, actor) => engine.audit(kind, subject, result, details, actor));
   const hub = new EventHub(engine.events, clock, opts.events);
-  const deps: ApiDeps = { engine, ops: opts.ops ?? engineOps(engine), tokens, hub, clock };
+  const deps: ApiDeps = { engine, ops: opts.ops ?? engine, tokens, hub, clock };
 
   const registered: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {

@@ -52,7 +52,7 @@ export async function startRuntime(config: CompiledConfig, opts: { log: Logger; 
     await server.close().catch(() => undefined);
     await engine.stop();
     await supervisor.close();
-    await notifier.flush().catch(() => undefined);
+    await notifier.close().catch(() => undefined);
     stopNarrating();
     await store.close();
   };

@@ -5,10 +5,22 @@ import { ApiError } from './errors.js';
 import { executionRoutes } from './routes/executions.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { intakeRoutes } from './routes/intake.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { notificationRoutes } from './routes/notifications.js';
+import { noTokens, type VerifyToken } from '../intake/auth.js';
+import type { EngineMetrics } from '../metrics/metrics.js';
+import type { Notifier } from '../notify/notifier.js';
 
 export interface ApiOptions {
   readonly engine: Engine;
   readonly bodyLimit?: number;
+  /** GET /metrics, when given. */
+  readonly metrics?: EngineMetrics;
+  /** Delivery stats and recent deliveries under /api/v1/notifications, when given. */
+  readonly notifier?: Notifier;
+  /** API tokens for the intake routes; none until the token store exists. */
+  readonly verifyToken?: VerifyToken;
 }
 
 /** The HTTP face of the engine. Built here, listened on by the caller. */
@@ -32,5 +44,8 @@ export function buildServer(opts: ApiOptions): FastifyInstance {
   void app.register(healthRoutes(opts.engine));
   void app.register(incidentRoutes(opts.engine), { prefix: '/api/v1' });
   void app.register(executionRoutes(opts.engine), { prefix: '/api/v1' });
+  void app.register(intakeRoutes(opts.engine, opts.verifyToken ?? noTokens), { prefix: '/api/v1' });
+  if (opts.notifier) void app.register(notificationRoutes(opts.notifier), { prefix: '/api/v1' });
+  if (opts.metrics) void app.register(metricsRoutes(opts.metrics));
   return app;
 }

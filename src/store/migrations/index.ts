@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import type { StoreDialect } from '../dialect.js';
 import { initial } from './001_initial.js';
+import { alerts } from './003_alerts.js';
 
 /**
  * Every migration, by name, listed by hand: the compiled package runs from
@@ -10,5 +11,6 @@ import { initial } from './001_initial.js';
 export function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '001_initial': initial(dialect),
+    '003_alerts': alerts(dialect),
   };
 }

@@ -34,7 +34,11 @@ interface HealthScoring {
 
 export function createMetrics(engine: Engine, opts: MetricsOptions = {}): EngineMetrics {
   const registry = new Registry();
-  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (opts.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named *_total: `promtool check metrics` (rightly) rejects them; the handle counts by type stay.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  }
   const r = [registry];
 
   const problems = new Counter({ name: 'medic_problems_detected_total', help: 'Problems detected (incidents opened), by rule and severity.', labelNames: ['rule', 'severity'], registers: r });

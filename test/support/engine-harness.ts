@@ -31,6 +31,8 @@ export interface HarnessOptions {
   /** What the `record` action does to the world when it runs. */
   readonly onRecord?: (params: Record<string, unknown>, world: Record<string, number>) => void;
   readonly target?: string;
+  /** Also deliver through this notifier (the harness records every notification either way). */
+  readonly notifier?: NotifierPort;
 }
 
 const recordParams = z.looseObject({});
@@ -56,7 +58,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const config = compileConfig(opts.config, '/virtual/medic.yaml', { probes: builtinProbes });
   const runbooks = opts.runbooks.map((text, i) => compileRunbookText(text, { file: `/virtual/runbook-${i}.yaml`, actions, settleMs: 0 }));
   const store = await openSqliteStore({ file: ':memory:' });
-  const notifier: NotifierPort = { notify: (n) => void notifications.push(n) };
+  const notifier: NotifierPort = { notify: (n) => { notifications.push(n); opts.notifier?.notify(n); } };
   const engine = new Engine({
     config, runbooks, store, clock: systemClock, log: silentLogger,
     probePlugins: builtinProbes, actionPlugins: actions, supervisor: noSupervisor, notifier,

@@ -33,10 +33,16 @@ interface KeyState {
   readonly target: string;
   /** Firing alerts (by fingerprint) and their severities. */
   readonly firing: Map<string, Severity>;
+  /** How many firing alerts have each severity (index = rank): the level in O(1) under an alert storm. */
+  readonly bySeverity: number[];
+  /** The level last reported. */
+  level: number;
   changedAt: number;
 }
 
 const HEARTBEAT_MS = 1_000;
+const GROUP_COMMIT_MS = 1;
+const GROUP_COMMIT_ROWS = 1_000;
 /** A rule/target with nothing firing is still reported this long, so verify and clearing see fresh zeros. */
 const QUIET_KEEP_MS = 10 * 60_000;
 /** How long an alert's last state is remembered (and restored after a restart). */
@@ -67,8 +73,9 @@ export class AlertIntake {
   private readonly alerts = new Map<string, AlertState>();
   private readonly keys = new Map<string, KeyState>();
   private queue: Omit<AlertRecord, 'id'>[] = [];
-  private pending: Promise<void> | null = null;
-  private writes: Promise<void> = Promise.resolve();
+  /** Settles when the rows queued now are stored. */
+  private next: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | null = null;
+  private writing: Promise<void> | null = null;
   private readonly stopper = new AbortController();
   private loop: Promise<void> = Promise.resolve();
   private readonly totals = { received: 0, deduplicated: 0, unrouted: 0 };
@@ -82,7 +89,7 @@ export class AlertIntake {
       if (r.rule === null || r.target === null || r.severity === null) continue;
       const key = this.keyOf(r.rule, r.target);
       this.alerts.set(r.fingerprint, { status: r.status, startsAt: r.startsAt, key, severity: r.severity, seenAt: r.receivedAt });
-      if (r.status === 'firing') this.keys.get(key)!.firing.set(r.fingerprint, r.severity);
+      if (r.status === 'firing') this.fire(this.keys.get(key)!, r.fingerprint, r.severity);
     }
   }
 
@@ -103,7 +110,7 @@ export class AlertIntake {
 
   /** Rule/target pairs with alerts firing now. */
   firing(): { rule: string; target: string; alerts: number; severity: Severity }[] {
-    return [...this.keys.values()].filter((k) => k.firing.size > 0).map((k) => ({ rule: k.rule, target: k.target, alerts: k.firing.size, severity: this.levelSeverity(k)! }));
+    return [...this.keys.values()].filter((k) => k.firing.size > 0).map((k) => ({ rule: k.rule, target: k.target, alerts: k.firing.size, severity: SEVERITIES[SEVERITIES.length - levelOf(k)]! }));
   }
 
   /**
@@ -155,9 +162,8 @@ export class AlertIntake {
       // Its resolution came first (retries and HA pairs reorder deliveries): this is the past, not a new problem.
       if (prev?.status === 'resolved' && prev.startsAt === a.startsAt) return 'stale';
       this.alerts.set(a.fingerprint, { status: 'firing', startsAt: a.startsAt, key, severity, seenAt: now });
-      ks.firing.set(a.fingerprint, severity);
-      ks.changedAt = now;
-      changed.add(ks);
+      this.fire(ks, a.fingerprint, severity);
+      if (levelOf(ks) !== ks.level) changed.add(ks);
       return 'firing';
     }
     if (prev?.status === 'resolved') {
@@ -167,35 +173,39 @@ export class AlertIntake {
     this.alerts.set(a.fingerprint, { status: 'resolved', startsAt: a.startsAt, key, severity, seenAt: now });
     // The key it fired under: a route change since then must not leave it firing for ever.
     const firedUnder = prev?.key ? this.keys.get(prev.key) : ks;
-    if (firedUnder?.firing.delete(a.fingerprint)) {
+    const was = firedUnder?.firing.get(a.fingerprint);
+    if (firedUnder && was !== undefined) {
+      firedUnder.firing.delete(a.fingerprint);
+      firedUnder.bySeverity[severityRank(was)]!--;
       firedUnder.changedAt = now;
-      changed.add(firedUnder);
+      if (levelOf(firedUnder) !== firedUnder.level) changed.add(firedUnder);
     }
     return 'resolved';
   }
 
-  private keyOf(rule: string, target: string): string {
-    const key = `${rule}\u0000${target}`;
-    if (!this.keys.has(key)) this.keys.set(key, { rule, target, firing: new Map(), changedAt: 0 });
-    return key;
+  private fire(k: KeyState, fingerprint: string, severity: Severity): void {
+    k.firing.set(fingerprint, severity);
+    k.bySeverity[severityRank(severity)]!++;
+    k.changedAt = this.deps.clock.now();
   }
 
-  private levelSeverity(k: KeyState): Severity | null {
-    let best: Severity | null = null;
-    for (const s of k.firing.values()) if (best === null || severityRank(s) < severityRank(best)) best = s;
-    return best;
+  private keyOf(rule: string, target: string): string {
+    const key = `${rule}\u0000${target}`;
+    if (!this.keys.has(key)) this.keys.set(key, { rule, target, firing: new Map(), bySeverity: SEVERITIES.map(() => 0), level: 0, changedAt: 0 });
+    return key;
   }
 
   private report(keys: readonly KeyState[], now: number): void {
     const signals = keys.map((k): Signal => {
-      const s = this.levelSeverity(k);
-      return { source: 'alert', target: k.target, name: alertSignal(k.rule), value: s === null ? 0 : SEVERITIES.length - severityRank(s), labels: {}, at: now };
+      k.level = levelOf(k);
+      return { source: 'alert', target: k.target, name: alertSignal(k.rule), value: k.level, labels: {}, at: now };
     });
     if (signals.length > 0) this.deps.ingest(signals);
   }
 
   private async heartbeat(): Promise<void> {
     const signal = this.stopper.signal;
+    let beats = 0;
     while (!signal.aborted) {
       try {
         await this.deps.clock.sleep(HEARTBEAT_MS, signal);
@@ -208,32 +218,57 @@ export class AlertIntake {
         if (k.firing.size > 0 || now - k.changedAt < QUIET_KEEP_MS) live.push(k);
         else this.keys.delete(key);
       }
-      for (const [fp, a] of this.alerts) if (a.status === 'resolved' && now - a.seenAt > ALERT_MEMORY_MS) this.alerts.delete(fp);
+      // Forgetting old resolutions walks every alert: once a minute is plenty.
+      if (++beats % 60 === 0) for (const [fp, a] of this.alerts) if (a.status === 'resolved' && now - a.seenAt > ALERT_MEMORY_MS) this.alerts.delete(fp);
       this.report(live, now);
     }
   }
 
+  /**
+   * Group commit: rows wait in the queue while a transaction is being
+   * written; the next transaction takes all of them. One writer at a time, so
+   * batches land in the order they were accepted.
+   */
   private write(rows: Omit<AlertRecord, 'id'>[]): Promise<void> {
     for (const r of rows) this.queue.push(r);
-    this.pending ??= new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
-        this.pending = null;
-        const batch = this.queue;
-        this.queue = [];
-        // One writer at a time: batches land in the order they were accepted.
-        this.writes = this.writes.then(() => this.deps.store.append(batch)).then(resolve, (err: unknown) => {
-          this.deps.log.error({ err: errorMessage(err), alerts: batch.length }, 'storing alerts failed');
-          reject(err instanceof Error ? err : new Error(errorMessage(err)));
-        });
-      });
-    });
-    // Callers await it; a delivery nobody waits for must not become an unhandled rejection.
-    this.pending.catch(() => undefined);
-    return this.pending;
+    if (!this.next) {
+      let resolve!: () => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+      // Callers await it; a delivery nobody waits for must not become an unhandled rejection.
+      promise.catch(() => undefined);
+      this.next = { promise, resolve, reject };
+    }
+    const waiting = this.next.promise;
+    // A millisecond's wait gathers the deliveries arriving meanwhile into one transaction: one commit for many.
+    this.writing ??= new Promise<void>((r) => setTimeout(r, this.queue.length >= GROUP_COMMIT_ROWS ? 0 : GROUP_COMMIT_MS)).then(() => this.drain());
+    return waiting;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      const done = this.next!;
+      this.queue = [];
+      this.next = null;
+      try {
+        await this.deps.store.append(batch);
+        done.resolve();
+      } catch (err) {
+        this.deps.log.error({ err: errorMessage(err), alerts: batch.length }, 'storing alerts failed');
+        done.reject(err instanceof Error ? err : new Error(errorMessage(err)));
+      }
+    }
+    this.writing = null;
   }
 
   private async flush(): Promise<void> {
-    while (this.pending || this.queue.length > 0) await (this.pending ?? this.write([])).catch(() => undefined);
-    await this.writes.catch(() => undefined);
+    while (this.writing) await this.writing;
   }
+}
+
+/** 0 when nothing fires, else 4 (P0) .. 1 (P3) for the most severe firing alert. */
+function levelOf(k: KeyState): number {
+  const rank = k.bySeverity.findIndex((n) => n > 0);
+  return rank < 0 ? 0 : SEVERITIES.length - rank;
 }

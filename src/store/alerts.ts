@@ -13,6 +13,11 @@ export function createAlertStore(db: Kysely<DB>, dialect: StoreDialect): Store['
     async append(records) {
       if (records.length === 0) return;
       const rows = records.map(toRow);
+      // One statement is atomic by itself: no BEGIN/COMMIT round for a batch that fits in one.
+      if (rows.length <= rowsPerStatement) {
+        await db.insertInto('alerts').values(rows).execute();
+        return;
+      }
       // One transaction per batch: SQLite syncs its WAL once, not once per alert.
       await db.transaction().execute(async (trx) => {
         for (let i = 0; i < rows.length; i += rowsPerStatement) {

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCli, stopChild } from '../support/cli.js';
+import { runCli, startCli, stopChild } from '../support/cli.js';
 
 describe('medic serve: port and data directory', () => {
   let dir: string;
@@ -37,6 +37,27 @@ describe('medic serve: port and data directory', () => {
     expect(b.match[1]).toBe(`http://127.0.0.1:${flagPort}`);
     expect(existsSync(join(dir, 'from-flag', 'medic.db'))).toBe(true);
     expect(existsSync(join(dir, 'from-file'))).toBe(false);
+  });
+
+  it('makes MEDIC_BOOTSTRAP_TOKEN a superadmin token on a fresh store, and the CLI works with it', async () => {
+    const secret = 'medic_bootstrap_for_the_serve_test_0123456789';
+    const env = { MEDIC_PORT: '0', MEDIC_DATA_DIR: join(dir, 'data') };
+    const bare = await startCli(['serve', '--config', config], /no API tokens yet: restart with MEDIC_BOOTSTRAP_TOKEN/, { env });
+    await stopChild(bare.child);
+
+    const a = await startCli(['serve', '--config', config], /serving on (http:\/\/[\d.:]+)/, { env: { ...env, MEDIC_BOOTSTRAP_TOKEN: secret } });
+    stop = () => stopChild(a.child);
+    const url = a.match[1]!;
+    const who = await fetch(`${url}/api/v1/whoami`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(await who.json()).toEqual({ name: 'bootstrap', role: 'superadmin', expiresAt: null });
+    expect((await fetch(`${url}/api/v1/whoami`)).status).toBe(401);
+    const made = await runCli(['token', 'create', 'ops', '--role', 'operator', '--url', url], { env: { MEDIC_TOKEN: secret } });
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/token tok_\w+ "ops" \(operator\):\nmedic_[\w-]{43}\nkeep it now/);
+    const listed = await runCli(['token', 'list', '--url', url], { env: { MEDIC_TOKEN: secret } });
+    expect(listed.stdout).toMatch(/bootstrap\s+superadmin\s+active/);
+    expect(listed.stdout).toMatch(/ops\s+operator\s+active/);
+    expect(listed.stdout).not.toContain('medic_');
   });
 });
 

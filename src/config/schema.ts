@@ -16,6 +16,10 @@ const serverSchema = z.strictObject({
   port: int(0).max(65535).optional().meta({ default: D.server.port }),
 });
 
+const apiSchema = z.strictObject({
+  body_limit: int(1024).max(64 * 1024 * 1024).optional().meta({ default: D.api.bodyLimit, description: 'Largest request body in bytes; larger ones get 413.' }),
+});
+
 const storageSchema = z.strictObject({
   data_dir: z.string().min(1).optional().meta({ default: D.storage.dataDir, description: 'Relative to this file\'s folder.' }),
   signal_retention: duration({ default: D.storage.signalRetention }).optional(),
@@ -31,6 +35,12 @@ const policySchema = z.strictObject({
     P2: approvalMode.optional().meta({ default: D.policy.approval.P2 }),
     P3: approvalMode.optional().meta({ default: D.policy.approval.P3 }),
   }).optional(),
+  approval_timeout: z.strictObject({
+    P0: duration({ default: D.policy.approvalTimeout.P0 }).optional(),
+    P1: duration({ default: D.policy.approvalTimeout.P1 }).optional(),
+    P2: duration({ description: 'Default: none (waits until the problem clears or a person decides).' }).optional(),
+    P3: duration({ description: 'Default: none (waits until the problem clears or a person decides).' }).optional(),
+  }).optional().meta({ description: 'How long an execution waits for approval before its incident is escalated.' }),
   rate_limits: z.strictObject({
     global_per_minute: int(0).optional().meta({ default: D.policy.rateLimits.globalPerMinute }),
     global_per_hour: int(0).optional().meta({ default: D.policy.rateLimits.globalPerHour }),
@@ -148,6 +158,7 @@ const intakeSchema = z.strictObject({
 export const configSchema = z
   .strictObject({
     server: serverSchema.optional(),
+    api: apiSchema.optional(),
     storage: storageSchema.optional(),
     policy: policySchema.optional(),
     targets: z.array(targetSchema).optional(),

@@ -11,6 +11,7 @@ export interface CompiledConfig {
   /** Absolute path of the file it came from, when there was one. */
   readonly file: string | null;
   readonly server: { readonly host: string; readonly port: number };
+  readonly api: { readonly bodyLimit: number };
   readonly storage: StorageConfig;
   readonly policy: PolicyConfig;
   readonly targets: Readonly<Record<string, TargetConfig>>;
@@ -56,6 +57,8 @@ export interface PolicyConfig {
   /** false = the kill switch is thrown: nothing runs automatically. */
   readonly autoRemediation: boolean;
   readonly approval: Readonly<Record<Severity, ApprovalMode>>;
+  /** How long an execution of this severity waits for approval; null = no deadline. */
+  readonly approvalTimeoutMs: Readonly<Record<Severity, number | null>>;
   readonly rateLimits: {
     readonly globalPerMinute: number;
     readonly globalPerHour: number;

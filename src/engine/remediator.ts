@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { breakerKey, closedBreaker, recordFailure, recordSuccess, type BreakerState } from '../core/breaker.js';
+import { breakerKey, closedBreaker, recordFailure, recordSuccess, resetBreaker, type BreakerState } from '../core/breaker.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { BUSY_EXECUTION_STATUSES } from '../core/execution.js';
@@ -13,6 +13,7 @@ import type { Executor, Outcome } from '../executor/executor.js';
 import type { ExecutionContext } from '../executor/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
+import { OperationError } from './errors.js';
 import type { EventBus } from './events.js';
 import { newId } from './ids.js';
 import type { Incidents } from './incidents.js';
@@ -35,10 +36,11 @@ export interface RemediatorDeps {
   readonly baseline: (target: string) => Record<string, number>;
 }
 
-export class ApprovalError extends Error {
+/** An approve/reject that cannot be done; an OperationError, so the API maps it like every other. */
+export class ApprovalError extends OperationError {
   override readonly name = 'ApprovalError';
-  constructor(readonly code: 'not_found' | 'conflict' | 'forbidden', message: string) {
-    super(message);
+  constructor(code: 'not_found' | 'conflict' | 'forbidden', message: string) {
+    super(code, message);
   }
 }
 
@@ -110,6 +112,18 @@ export class Remediator {
     return [...this.breakers.values()];
   }
 
+  /** A person closes a breaker (open or counting failures): automatic runs for its runbook and target may start again. */
+  async resetBreaker(key: string, actor: string): Promise<BreakerState> {
+    const before = this.breakers.get(key);
+    if (!before) throw new OperationError('not_found', `no circuit breaker ${key}`);
+    const after = resetBreaker(before);
+    this.breakers.set(key, after);
+    await this.deps.store.breakers.put(after);
+    await this.deps.audit('breaker', key, 'reset', { was: before.state, failures: before.failures }, actor);
+    this.deps.events.emit('breaker:changed', { key, state: after.state, failures: after.failures });
+    return after;
+  }
+
   /** Waits for executions started from here to end (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
@@ -162,23 +176,43 @@ export class Remediator {
         if (!current || (current.status !== 'open' && current.status !== 'escalated')) return null;
         incident = current;
       }
-      const now = this.deps.clock.now();
-      this.hits = pruneHits(this.hits, now, HOUR);
-      const policy = this.deps.policy();
-      const verdict = decide(policy, {
-        now, trigger: req.trigger, dryRun: req.dryRun, severity, target,
-        runbook: { name: runbook.name, approval: runbook.approval, cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
-        silencedBy: incident?.silenced ? 'a silence' : null,
-        breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
-        hits: this.hits,
-        runningOnTarget: [...(this.busy.get(target) ?? [])],
-        runningTotal: [...this.busy.values()].reduce((n, s) => n + s.size, 0),
-      });
+      const verdict = this.verdict(incident, runbook, target, severity, req.trigger, req.dryRun);
       await this.act(incident, runbook, target, severity, verdict, req);
       return verdict;
     } finally {
       this.deciding.delete(target);
     }
+  }
+
+  /** What the policy says now about running this runbook on this target; decides nothing, changes nothing but pruning old hits. */
+  verdict(incident: Incident | null, runbook: CompiledRunbook, target: string, severity: Severity, trigger: 'auto' | 'manual', dryRun: boolean): Verdict {
+    const now = this.deps.clock.now();
+    this.hits = pruneHits(this.hits, now, HOUR);
+    return decide(this.deps.policy(), {
+      now, trigger, dryRun, severity, target,
+      runbook: { name: runbook.name, approval: runbook.approval, cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
+      silencedBy: incident?.silenced ? 'a silence' : null,
+      breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
+      hits: this.hits,
+      runningOnTarget: [...(this.busy.get(target) ?? [])],
+      runningTotal: [...this.busy.values()].reduce((n, s) => n + s.size, 0),
+    });
+  }
+
+  /**
+   * Holds a target for work outside an execution run (a person's rollback):
+   * false when anything holds or decides about it. Release with `unhold`.
+   */
+  hold(target: string, id: string): boolean {
+    if (this.isBusy(target)) return false;
+    let set = this.busy.get(target);
+    if (!set) this.busy.set(target, (set = new Set()));
+    set.add(id);
+    return true;
+  }
+
+  unhold(target: string, id: string): void {
+    this.busy.get(target)?.delete(id);
   }
 
   private async act(

@@ -15,6 +15,11 @@ export class SignalBuffer implements SeriesSource {
 
   constructor(private readonly opts: { maxAgeMs: number; maxPointsPerSeries: number }) {}
 
+  /** A rule added at run time may read a longer window than any before it: keep at least that much. */
+  keepAtLeast(ms: number): void {
+    if (ms > this.opts.maxAgeMs) this.opts.maxAgeMs = ms;
+  }
+
   add(signals: readonly Signal[]): void {
     for (const s of signals) {
       const key = seriesKey(s.target, s.name);
@@ -32,6 +37,12 @@ export class SignalBuffer implements SeriesSource {
     const list = this.series.get(seriesKey(target, signal)) ?? [];
     if (!labels || Object.keys(labels).length === 0) return list;
     return list.filter((p) => Object.entries(labels).every(([k, v]) => p.labels[k] === v));
+  }
+
+  /** Names of the signals held for a target. */
+  names(target: string): string[] {
+    const prefix = `${target}\u0000`;
+    return [...this.series.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
   }
 
   latest(target: string, signal: string): Point | undefined {

@@ -142,6 +142,38 @@ export interface AlertsTable {
   reason: string | null;
 }
 
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  role: string;
+  /** Hex SHA-256 of the secret; the secret itself is never stored. */
+  hash: string;
+  created_at: number;
+  created_by: string;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface SilencesTable {
+  id: string;
+  /** JSON array of {label, op, value}. */
+  matchers: string;
+  starts_at: number;
+  ends_at: number;
+  created_by: string;
+  comment: string;
+  created_at: number;
+}
+
+export interface RuntimeRulesTable {
+  name: string;
+  /** JSON: the rule as posted, in the config file's shape. */
+  spec: string;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   incidents: IncidentsTable;
   incident_timeline: IncidentTimelineTable;
@@ -152,4 +184,7 @@ export interface DB {
   breakers: BreakersTable;
   audit_log: AuditLogTable;
   alerts: AlertsTable;
+  api_tokens: ApiTokensTable;
+  silences: SilencesTable;
+  runtime_rules: RuntimeRulesTable;
 }

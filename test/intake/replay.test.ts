@@ -1,6 +1,5 @@
-import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildServer } from '../../src/api/server.js';
+import { buildServer, type MedicServer } from '../../src/api/server.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
 
 const SECRET = 'am-shared-secret-0123456789';
@@ -65,7 +64,7 @@ export function amPayload(status: 'firing' | 'resolved', opts: { externalURL?: s
 
 describe('the same alert group replayed', () => {
   let h: Harness;
-  let app: FastifyInstance;
+  let app: MedicServer;
   afterEach(async () => {
     await app?.close();
     await h?.close();
@@ -114,12 +113,19 @@ describe('the same alert group replayed', () => {
     expect(wrong.statusCode).toBe(401);
     expect(wrong.body).not.toContain(SECRET);
     expect((await post(amPayload('firing'), '')).statusCode).toBe(401);
+    // An API token works instead of the secret, from the operator role up.
+    const viewer = (await app.medic.tokens.create({ name: 'dash', role: 'viewer' }, 'test')).token;
+    const operator = (await app.medic.tokens.create({ name: 'am-token', role: 'operator' }, 'test')).token;
+    expect((await post(amPayload('resolved'), `Bearer ${viewer}`)).json().error).toMatchObject({ code: 'forbidden', details: { need: 'operator', have: 'viewer' } });
+    expect((await post(amPayload('resolved'), `Bearer ${operator}`)).statusCode).toBe(200);
+    expect((await h.engine.store.alerts.list({})).items.map((a) => a.sender)).toEqual(['am-token receiver:medic', 'am-token receiver:medic']);
+    await h.engine.store.alerts.prune(Number.MAX_SAFE_INTEGER);
     const bad = await post({ ...amPayload('firing'), version: '3' });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.message).toMatch(/^version: expected "4"/);
+    expect(bad.json().error.message).toMatch(/^body\.version: expected "4"/);
     const noLabels = await post({ ...amPayload('firing'), alerts: [{ status: 'firing', startsAt: 'yesterday', labels: {} }] });
     expect(noLabels.statusCode).toBe(400);
-    expect(noLabels.json().error.message).toMatch(/alerts\.0\.startsAt/);
+    expect(noLabels.json().error.message).toMatch(/^body\.alerts\.0\.startsAt: not an RFC 3339 time/);
     expect((await h.engine.store.alerts.list({})).total).toBe(0);
   });
 
@@ -131,7 +137,9 @@ describe('the same alert group replayed', () => {
       payload: { alerts: [{ labels: { alertname: 'DiskFull', instance: 'db1' } }] },
     });
     expect(other.json()).toMatchObject({ received: 1, unrouted: 1, firing: 0 });
-    const unrouted = (await app.inject({ method: 'GET', url: '/api/v1/intake/unrouted' })).json();
+    expect((await app.inject({ method: 'GET', url: '/api/v1/intake/unrouted' })).statusCode).toBe(401);
+    const viewer = (await app.medic.tokens.create({ name: 'v', role: 'viewer' }, 'test')).token;
+    const unrouted = (await app.inject({ method: 'GET', url: '/api/v1/intake/unrouted', headers: { authorization: `Bearer ${viewer}` } })).json();
     expect(unrouted.items).toEqual([expect.objectContaining({ source: 'webhook', outcome: 'unrouted', labels: { alertname: 'DiskFull', instance: 'db1' }, reason: 'no route matches its labels' })]);
 
     const created = h.next('execution:created');

@@ -1,7 +1,9 @@
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ActionPlugin, NotifierPort, Notification } from '../../src/actions/types.js';
 import { builtinActions } from '../../src/actions/index.js';
 import { compileConfig } from '../../src/config/load.js';
+import type { CompiledConfig } from '../../src/config/types.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { EngineEvents, EventName } from '../../src/engine/events.js';
@@ -33,6 +35,10 @@ export interface HarnessOptions {
   readonly target?: string;
   /** Also deliver through this notifier (the harness records every notification either way). */
   readonly notifier?: NotifierPort;
+  /** Default: silent. */
+  readonly log?: Logger;
+  /** A real supervisor for targets with a `process` (default: none supervised). */
+  readonly supervisor?: (config: CompiledConfig) => SupervisorPort;
 }
 
 const recordParams = z.looseObject({});
@@ -60,8 +66,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const store = await openSqliteStore({ file: ':memory:' });
   const notifier: NotifierPort = { notify: (n) => { notifications.push(n); opts.notifier?.notify(n); } };
   const engine = new Engine({
-    config, runbooks, store, clock: systemClock, log: silentLogger,
-    probePlugins: builtinProbes, actionPlugins: actions, supervisor: noSupervisor, notifier,
+    config, runbooks, store, clock: systemClock, log: opts.log ?? silentLogger,
+    probePlugins: builtinProbes, actionPlugins: actions, supervisor: opts.supervisor?.(config) ?? noSupervisor, notifier,
   });
   await engine.start();
   const target = opts.target ?? 'web';

@@ -26,10 +26,12 @@ match: { rules: [web-errors] }
 risk: low
 impact: The web tier restarts.
 rollback_plan: Nothing to undo.
+inputs:
+  labels.job: { pattern: '^[a-z]+$' }
 steps:
   - name: roll
     action: record
-    params: { what: roll }
+    params: { what: roll, job: "{{ labels.job }}" }
 verify:
   timeout: 10s
   interval: 20ms
@@ -102,7 +104,9 @@ describe('the same alert group replayed', () => {
     await h.engine.idle();
     const executions = await h.engine.store.executions.list({});
     expect(executions.items.map((e) => e.status)).toEqual(['succeeded']);
-    expect(h.calls).toHaveLength(1);
+    // The labels all its alerts share are the incident's, for templates (instance differs, so it is not among them).
+    expect(h.calls).toEqual([{ action: 'record', phase: 'execute', params: { what: 'roll', job: 'web' } }]);
+    expect(incident.labels).toEqual({ alertname: 'HighErrorRate', job: 'web', service: 'web', severity: 'warning' });
     expect((await h.engine.store.incidents.list({})).total).toBe(1);
   }, 30_000);
 

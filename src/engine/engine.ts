@@ -81,11 +81,11 @@ export class Engine {
   readonly incidents: Incidents;
   readonly remediator: Remediator;
   readonly executor: Executor;
+  /** Pushed alerts (Alertmanager, webhooks): the API's intake routes hand deliveries to it. */
+  readonly intake: AlertIntake;
   readonly silences: Silences;
   private readonly ruleBook: RuleBook;
   private readonly operations: Operations;
-  /** Pushed alerts (Alertmanager, webhooks): the API's intake routes hand deliveries to it. */
-  readonly intake: AlertIntake;
   private readonly probes: ProbeRunner;
   private rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -405,17 +405,24 @@ export class Engine {
   private sink(): DetectorSink {
     return {
       fired: (p) => this.track(this.onFired(p)),
-      escalated: (p) => this.track(this.incidents.open(p, { source: sourceOf(p) })),
+      escalated: (p) => this.track(this.incidents.open(p, this.openOptions(p))),
       cleared: (rule, target, explain) => this.track(this.onCleared(rule, target, explain)),
     };
   }
 
   private async onFired(p: Problem): Promise<void> {
-    const silence = this.silences.matching({ rule: p.rule.name, target: p.target, severity: p.severity, labels: {} });
-    const { incident } = await this.incidents.open(p, { source: sourceOf(p), silencedBy: silence ? silencedWhy(silence) : null });
+    const opts = this.openOptions(p);
+    const silence = this.silences.matching({ rule: p.rule.name, target: p.target, severity: p.severity, labels: opts.labels ?? {} });
+    const { incident } = await this.incidents.open(p, { ...opts, silencedBy: silence ? silencedWhy(silence) : null });
     // Recorded, never acted on: the silence's end (refresh) clears the flag and the reconsideration takes over.
     if (incident.silenced) return;
     if (incident.status === 'open') await this.remediator.consider(incident);
+  }
+
+  /** Alert incidents carry the labels their alerts share (for templates and silences) and are one per rule and target. */
+  private openOptions(p: Problem): { source: 'rule' | 'alert'; labels?: Record<string, string>; identifying?: Record<string, string> } {
+    if (p.rule.origin !== 'alert') return { source: 'rule' };
+    return { source: 'alert', labels: this.intake.commonLabels(p.rule.name, p.target), identifying: {} };
   }
 
   private readonly clearing = new Set<string>();
@@ -494,9 +501,4 @@ export class Engine {
     }
     return out;
   }
-}
-
-/** Incidents of the rules made from alert routes say so: source 'alert'. */
-function sourceOf(p: Problem): 'rule' | 'alert' {
-  return p.rule.origin === 'alert' ? 'alert' : 'rule';
 }

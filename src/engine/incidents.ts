@@ -55,9 +55,14 @@ export class Incidents {
   }
 
   /** A rule fired: returns the incident and whether it is new. */
-  async open(p: Problem, opts: { silencedBy?: string | null; source?: Incident['source']; labels?: Record<string, string> } = {}): Promise<{ incident: Incident; created: boolean }> {
+  /**
+   * `labels` are the incident's (templates read them as `labels.x`); they also
+   * identify it unless `identifying` says which do (alert incidents: none, one
+   * incident per rule and target, whatever labels its alerts carry).
+   */
+  async open(p: Problem, opts: { silencedBy?: string | null; source?: Incident['source']; labels?: Record<string, string>; identifying?: Record<string, string> } = {}): Promise<{ incident: Incident; created: boolean }> {
     const labels = opts.labels ?? {};
-    const fp = fingerprint(p.rule.name, p.target, labels);
+    const fp = fingerprint(p.rule.name, p.target, opts.identifying ?? labels);
     const now = this.deps.clock.now();
     const existing = this.active.get(fp);
     if (existing) {

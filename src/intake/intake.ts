@@ -22,6 +22,7 @@ export interface IntakeDeps {
 
 interface AlertState {
   status: 'firing' | 'resolved';
+  labels: Readonly<Record<string, string>>;
   startsAt: number;
   key: string | null;
   severity: Severity | null;
@@ -42,6 +43,7 @@ interface KeyState {
 
 const HEARTBEAT_MS = 1_000;
 const GROUP_COMMIT_MS = 1;
+const COMMON_LABELS_SAMPLE = 1_000;
 const GROUP_COMMIT_ROWS = 1_000;
 /** A rule/target with nothing firing is still reported this long, so verify and clearing see fresh zeros. */
 const QUIET_KEEP_MS = 10 * 60_000;
@@ -88,7 +90,7 @@ export class AlertIntake {
     for (const r of await this.deps.store.latest(now - ALERT_MEMORY_MS)) {
       if (r.rule === null || r.target === null || r.severity === null) continue;
       const key = this.keyOf(r.rule, r.target);
-      this.alerts.set(r.fingerprint, { status: r.status, startsAt: r.startsAt, key, severity: r.severity, seenAt: r.receivedAt });
+      this.alerts.set(r.fingerprint, { status: r.status, labels: r.labels, startsAt: r.startsAt, key, severity: r.severity, seenAt: r.receivedAt });
       if (r.status === 'firing') this.fire(this.keys.get(key)!, r.fingerprint, r.severity);
     }
   }
@@ -111,6 +113,23 @@ export class AlertIntake {
   /** Rule/target pairs with alerts firing now. */
   firing(): { rule: string; target: string; alerts: number; severity: Severity }[] {
     return [...this.keys.values()].filter((k) => k.firing.size > 0).map((k) => ({ rule: k.rule, target: k.target, alerts: k.firing.size, severity: SEVERITIES[SEVERITIES.length - levelOf(k)]! }));
+  }
+
+  /**
+   * The labels every firing alert of a rule and target agrees on (like
+   * Alertmanager's commonLabels); an alert storm is sampled, not walked.
+   */
+  commonLabels(rule: string, target: string): Record<string, string> {
+    const k = this.keys.get(`${rule}\u0000${target}`);
+    let common: Record<string, string> | null = null;
+    let n = 0;
+    for (const fp of k?.firing.keys() ?? []) {
+      const labels = this.alerts.get(fp)?.labels ?? {};
+      if (common === null) common = { ...labels };
+      else for (const key of Object.keys(common)) if (labels[key] !== common[key]) delete common[key];
+      if (++n >= COMMON_LABELS_SAMPLE) break;
+    }
+    return common ?? {};
   }
 
   /**
@@ -161,7 +180,7 @@ export class AlertIntake {
       }
       // Its resolution came first (retries and HA pairs reorder deliveries): this is the past, not a new problem.
       if (prev?.status === 'resolved' && prev.startsAt === a.startsAt) return 'stale';
-      this.alerts.set(a.fingerprint, { status: 'firing', startsAt: a.startsAt, key, severity, seenAt: now });
+      this.alerts.set(a.fingerprint, { status: 'firing', labels: a.labels, startsAt: a.startsAt, key, severity, seenAt: now });
       this.fire(ks, a.fingerprint, severity);
       if (levelOf(ks) !== ks.level) changed.add(ks);
       return 'firing';
@@ -170,7 +189,7 @@ export class AlertIntake {
       prev.seenAt = now;
       return 'duplicate';
     }
-    this.alerts.set(a.fingerprint, { status: 'resolved', startsAt: a.startsAt, key, severity, seenAt: now });
+    this.alerts.set(a.fingerprint, { status: 'resolved', labels: a.labels, startsAt: a.startsAt, key, severity, seenAt: now });
     // The key it fired under: a route change since then must not leave it firing for ever.
     const firedUnder = prev?.key ? this.keys.get(prev.key) : ks;
     const was = firedUnder?.firing.get(a.fingerprint);

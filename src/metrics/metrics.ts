@@ -3,7 +3,6 @@ import type { Incident } from '../core/records.js';
 import { SEVERITIES, type Severity } from '../core/severity.js';
 import type { Engine } from '../engine/engine.js';
 import type { Notifier } from '../notify/notifier.js';
-import { healthFromIncidents } from './health.js';
 
 /**
  * Medic's own metrics (SPEC §8) in one registry per engine, never the global
@@ -26,11 +25,6 @@ export interface MetricsOptions {
 }
 
 const TERMINAL = new Set(['succeeded', 'failed', 'rolled_back', 'rejected', 'cancelled', 'dry_run', 'shadowed']);
-
-/** An engine that (issue-3b) computes its own health score with components. */
-interface HealthScoring {
-  healthScore?: () => Promise<{ score: number; components: Record<string, number> }>;
-}
 
 export function createMetrics(engine: Engine, opts: MetricsOptions = {}): EngineMetrics {
   const registry = new Registry();
@@ -82,14 +76,9 @@ export function createMetrics(engine: Engine, opts: MetricsOptions = {}): Engine
     name: 'medic_health_score', help: 'Health score 0-100, overall and per component.', labelNames: ['component'], registers: r,
     async collect() {
       this.reset();
-      const scoring = (engine as unknown as HealthScoring).healthScore;
-      if (typeof scoring === 'function') {
-        const h = await scoring.call(engine);
-        this.set({ component: 'overall' }, h.score);
-        for (const [c, v] of Object.entries(h.components)) this.set({ component: c }, v);
-        return;
-      }
-      this.set({ component: 'overall' }, healthFromIncidents(engine.incidents.activeList()));
+      const h = await engine.healthScore();
+      this.set({ component: 'overall' }, h.score);
+      for (const [c, v] of Object.entries(h.components)) this.set({ component: c }, v);
     },
   });
 

@@ -77,10 +77,10 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Kysely
     settings: createSettingsStore(db),
     breakers: createBreakerStore(db),
     audit: createAuditStore(db, dialect),
+    alerts: createAlertStore(db, dialect),
     tokens: createTokenStore(db),
     silences: createSilenceStore(db),
     runtimeRules: createRuntimeRuleStore(db),
-    alerts: createAlertStore(db, dialect),
     // Safe to call twice: shutdown paths often overlap.
     close: () => (closing ??= db.destroy()),
   };

@@ -123,6 +123,25 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface AlertsTable {
+  id: Generated<number>;
+  received_at: number;
+  source: string;
+  sender: string;
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  starts_at: number;
+  ends_at: number | null;
+  /** JSON objects of string → string. */
+  labels: string;
+  annotations: string;
+  rule: string | null;
+  target: string | null;
+  severity: Severity | null;
+  outcome: AlertOutcome;
+  reason: string | null;
+}
+
 export interface ApiTokensTable {
   id: string;
   name: string;
@@ -155,25 +174,6 @@ export interface RuntimeRulesTable {
   updated_at: number;
 }
 
-export interface AlertsTable {
-  id: Generated<number>;
-  received_at: number;
-  source: string;
-  sender: string;
-  fingerprint: string;
-  status: 'firing' | 'resolved';
-  starts_at: number;
-  ends_at: number | null;
-  /** JSON objects of string → string. */
-  labels: string;
-  annotations: string;
-  rule: string | null;
-  target: string | null;
-  severity: Severity | null;
-  outcome: AlertOutcome;
-  reason: string | null;
-}
-
 export interface DB {
   incidents: IncidentsTable;
   incident_timeline: IncidentTimelineTable;
@@ -183,8 +183,8 @@ export interface DB {
   settings: SettingsTable;
   breakers: BreakersTable;
   audit_log: AuditLogTable;
+  alerts: AlertsTable;
   api_tokens: ApiTokensTable;
   silences: SilencesTable;
   runtime_rules: RuntimeRulesTable;
-  alerts: AlertsTable;
 }

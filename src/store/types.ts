@@ -65,6 +65,20 @@ export interface BreakerRecord {
   readonly openedAt: number | null;
 }
 
+export interface AlertFilter {
+  readonly outcome?: readonly AlertOutcome[];
+  readonly source?: string;
+  readonly rule?: string;
+  readonly target?: string;
+  /** receivedAt >= since, receivedAt < until */
+  readonly since?: number;
+  readonly until?: number;
+  readonly limit?: number;
+  readonly offset?: number;
+  /** default: newest first */
+  readonly order?: 'asc' | 'desc';
+}
+
 /** An API token as stored: never its secret, only the secret's hash. */
 export interface TokenRecord {
   readonly id: string;
@@ -84,20 +98,6 @@ export interface RuntimeRuleRecord {
   readonly createdBy: string;
   readonly createdAt: number;
   readonly updatedAt: number;
-}
-
-export interface AlertFilter {
-  readonly outcome?: readonly AlertOutcome[];
-  readonly source?: string;
-  readonly rule?: string;
-  readonly target?: string;
-  /** receivedAt >= since, receivedAt < until */
-  readonly since?: number;
-  readonly until?: number;
-  readonly limit?: number;
-  readonly offset?: number;
-  /** default: newest first */
-  readonly order?: 'asc' | 'desc';
 }
 
 export interface Store {

@@ -33,7 +33,7 @@ describe('the OpenAPI document', () => {
   it('names the role of every protected route, and marks public ones as needing nothing', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
-        const isPublic = ['/healthz', '/readyz', '/api/v1/openapi.json', '/api/docs'].includes(path);
+        const isPublic = ['/healthz', '/readyz', '/api/v1/openapi.json', '/api/docs', '/metrics'].includes(path);
         expect(op.security, `${method} ${path}`).toEqual(isPublic ? [] : expect.arrayContaining([{ bearer: [] }]));
         if (!isPublic) {
           expect(op['x-medic-role'], `${method} ${path}`).toMatch(/^(viewer|operator|admin|superadmin)$/);

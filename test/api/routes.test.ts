@@ -87,14 +87,16 @@ describe('every route, against the real engine', () => {
       ['/api/v1/audit', '/api/v1/audit?kind=execution&limit=5'],
       ['/api/v1/audit/verify', '/api/v1/audit/verify'],
       ['/api/v1/tokens', '/api/v1/tokens'],
+      ['/api/v1/intake/alerts', '/api/v1/intake/alerts?outcome=unrouted,firing&limit=5'],
+      ['/api/v1/intake/unrouted', '/api/v1/intake/unrouted'],
+      ['/api/v1/intake/firing', '/api/v1/intake/firing'],
       ['/api/v1/openapi.json', '/api/v1/openapi.json'],
       ['/healthz', '/healthz'],
       ['/readyz', '/readyz'],
     ];
     for (const [url, path] of gets) await ok('GET', url, path, undefined, url.startsWith('/api/v1/tokens') ? h.tokens.superadmin : h.tokens.viewer);
     const untested = h.server.medic.routes.filter((r) => r.method === 'GET' && !gets.some(([u]) => u === r.url)).map((r) => r.url);
-    // HTML and SSE: test/api/openapi.test.ts and events.test.ts; the intake's lists: test/intake.
-    expect(untested).toEqual(['/api/docs', '/api/v1/events', '/api/v1/intake/alerts', '/api/v1/intake/unrouted', '/api/v1/intake/firing']);
+    expect(untested).toEqual(['/api/docs', '/api/v1/events']); // HTML and SSE: test/api/openapi.test.ts and events.test.ts
 
     const incident = await ok('GET', '/api/v1/incidents/:id', `/api/v1/incidents/${incidentId}`);
     expect(incident).toMatchObject({ id: incidentId, status: 'resolved', executions: [{ id: executionId, status: 'succeeded' }] });

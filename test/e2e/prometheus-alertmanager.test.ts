@@ -147,7 +147,7 @@ receivers:
     const alerts = await rt.engine.store.alerts.list({ limit: 500, order: 'asc' });
     expect(alerts.items.map((a) => a.outcome)).toContain('firing');
     expect(alerts.items.map((a) => a.outcome)).toContain('resolved');
-    expect(alerts.items.every((a) => a.source === 'alertmanager' && a.sender === 'secret receiver:medic')).toBe(true);
+    expect(alerts.items.every((a) => a.source === 'alertmanager' && a.sender === 'alertmanager-secret receiver:medic')).toBe(true);
   }, 120_000);
 
   it('Prometheus scrapes Medic\'s /metrics: target up, and it sees the alerts Medic received', async () => {

@@ -66,6 +66,7 @@ describe('/metrics', () => {
     expect(text).toContain('medic_time_to_recover_seconds_count 1');
     expect(text).toContain('medic_incidents_open{severity="P2"} 0');
     expect(text).toContain('medic_health_score{component="overall"} 100');
+    expect(text).toContain('medic_health_score{component="compute"}');
     expect(text).toContain('medic_approvals_pending 0');
     expect(text).toContain('medic_alerts_received_total{source="alertmanager"} 0');
   });

@@ -33,12 +33,12 @@ export interface HarnessOptions {
   /** What the `record` action does to the world when it runs. */
   readonly onRecord?: (params: Record<string, unknown>, world: Record<string, number>) => void;
   readonly target?: string;
+  /** Also deliver through this notifier (the harness records every notification either way). */
+  readonly notifier?: NotifierPort;
   /** Default: silent. */
   readonly log?: Logger;
   /** A real supervisor for targets with a `process` (default: none supervised). */
   readonly supervisor?: (config: CompiledConfig) => SupervisorPort;
-  /** Also deliver through this notifier (the harness records every notification either way). */
-  readonly notifier?: NotifierPort;
 }
 
 const recordParams = z.looseObject({});

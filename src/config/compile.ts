@@ -188,6 +188,7 @@ function compileRules(specs: readonly RuleSpec[], targets: Readonly<Record<strin
       priority: r.priority ?? D.rule.priority,
       runbooks: r.runbooks ?? [],
       labels: labelsOf(r.labels),
+      ...(r.component !== undefined ? { component: r.component } : {}),
     };
   });
 }

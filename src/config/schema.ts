@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMPONENTS } from '../core/health.js';
 import { CONFIG_DEFAULTS as D } from './defaults.js';
 import { bandSchema, conditionSchema, duration, labels, name, severity, valueSchema } from './primitives.js';
 
@@ -104,6 +105,7 @@ const ruleSchema = z.strictObject({
   cooldown: duration().optional(),
   priority: z.number().int().optional().meta({ default: D.rule.priority }),
   runbooks: z.array(name).optional(),
+  component: z.enum(COMPONENTS).optional().meta({ description: 'Health score component; default: from the signals the rule reads.' }),
   labels: labels.optional(),
 });
 

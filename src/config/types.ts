@@ -1,4 +1,5 @@
 import type { Condition } from '../core/condition.js';
+import type { Component } from '../core/health.js';
 import type { Severity } from '../core/severity.js';
 
 /**
@@ -107,6 +108,8 @@ export interface CompiledRule {
   /** Runbooks that fix it, by name, in preference order. Empty = any runbook whose match names the rule. */
   readonly runbooks: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  /** The health score component it counts against, when the rule says; else found from its signals. */
+  readonly component?: Component;
 }
 
 export type ChannelConfig =

@@ -83,6 +83,7 @@ export class Engine {
   readonly silences: Silences;
   private readonly ruleBook: RuleBook;
   private readonly operations: Operations;
+  private changing: Promise<unknown> = Promise.resolve();
   private readonly probes: ProbeRunner;
   private rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -213,7 +214,11 @@ export class Engine {
    * evaluation, the policy new limits on its next decision), stores it, and
    * audits and announces every value that changed. A wrong field changes nothing.
    */
-  async changeSettings(patch: unknown, actor: string): Promise<SettingsView> {
+  changeSettings(patch: unknown, actor: string): Promise<SettingsView> {
+    return this.serially(() => this.changeSettingsNow(patch, actor));
+  }
+
+  private async changeSettingsNow(patch: unknown, actor: string): Promise<SettingsView> {
     const { next, changes } = applyPatch(this.settings, patch, this.baseRules());
     if (changes.length === 0) return this.settingsView();
     await this.deps.store.settings.put('runtime', next, this.deps.clock.now());
@@ -239,24 +244,30 @@ export class Engine {
     return [...this.rulesByName.values()].map((r) => ruleView(r, this.ruleBook.sourceOf(r.name)!, targets, this.buffer, (n, t) => this.detector.state(n, t), now));
   }
 
-  async createRule(spec: unknown, actor: string): Promise<RuleView> {
-    const rule = await this.ruleBook.create(spec, actor);
-    this.applyRules();
-    return this.ruleList().find((r) => r.name === rule.name)!;
+  createRule(spec: unknown, actor: string): Promise<RuleView> {
+    return this.serially(async () => {
+      const rule = await this.ruleBook.create(spec, actor);
+      this.applyRules();
+      return this.ruleList().find((r) => r.name === rule.name)!;
+    });
   }
 
-  async updateRule(name: string, spec: unknown, actor: string): Promise<RuleView> {
-    await this.ruleBook.update(name, spec, actor);
-    await this.dropThresholds(name, actor);
-    this.applyRules();
-    return this.ruleList().find((r) => r.name === name)!;
+  updateRule(name: string, spec: unknown, actor: string): Promise<RuleView> {
+    return this.serially(async () => {
+      await this.ruleBook.update(name, spec, actor);
+      await this.dropThresholds(name, actor);
+      this.applyRules();
+      return this.ruleList().find((r) => r.name === name)!;
+    });
   }
 
   /** A deleted rule's open incidents are resolved: nothing would ever judge them cleared. */
   async deleteRule(name: string, actor: string): Promise<void> {
-    await this.ruleBook.delete(name, actor);
-    await this.dropThresholds(name, actor);
-    this.applyRules();
+    await this.serially(async () => {
+      await this.ruleBook.delete(name, actor);
+      await this.dropThresholds(name, actor);
+      this.applyRules();
+    });
     for (const incident of this.incidents.activeList().filter((i) => i.rule === name && i.status !== 'remediating')) {
       const why = `rule ${name} was deleted by ${actor}`;
       if (incident.status === 'awaiting_approval') await this.remediator.withdrawApprovals(incident, why);
@@ -340,6 +351,13 @@ export class Engine {
   /** 0–100 overall and per component from open incidents by severity, with a 24 h series every 15 min. */
   healthScore(): Promise<HealthScoreView> {
     return healthScore(this.deps.store, this.rulesByName, this.deps.clock.now());
+  }
+
+  /** Settings and rule changes one at a time: each reads what the previous one wrote. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.changing.then(fn);
+    this.changing = run.catch(() => undefined);
+    return run;
   }
 
   /** Thresholds set for a rule's old bands do not carry over to a changed or deleted rule. */

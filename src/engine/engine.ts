@@ -6,7 +6,6 @@ import { evaluate } from '../core/evaluate.js';
 import { withThresholds } from '../core/thresholds.js';
 import type { PolicySettings, Verdict } from '../core/policy.js';
 import type { Execution } from '../core/records.js';
-import type { Severity } from '../core/severity.js';
 import type { Signal } from '../core/signal.js';
 import type { CompiledConfig, CompiledRule } from '../config/types.js';
 import type { ActionPlugin, NotifierPort } from '../actions/types.js';
@@ -14,7 +13,7 @@ import { Executor } from '../executor/executor.js';
 import type { Evidence } from '../executor/types.js';
 import type { ProbePlugin } from '../probes/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
-import type { BreakerRecord, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
 import { Detector, type DetectorSink, type Problem } from './detector.js';
 import { EventBus } from './events.js';
@@ -30,6 +29,7 @@ import { SignalBuffer } from './signals.js';
 import { signalsAround, type SignalSeries } from './signals-around.js';
 import { healthScore, incidentStats, stats, type HealthScoreView, type IncidentStatsView, type StatsView, type StatsWindow } from './stats.js';
 import { Silences, silencedWhy } from './silences.js';
+import { breakerView, problemViews, type BreakerView, type ProblemView } from './views.js';
 
 export interface EngineDeps {
   readonly config: CompiledConfig;
@@ -44,22 +44,7 @@ export interface EngineDeps {
 }
 
 export type { RuntimeSettings, SettingsPatch, SettingsView } from './settings.js';
-
-export interface ProblemView {
-  readonly rule: string;
-  readonly target: string;
-  readonly severity: Severity;
-  /** When the rule started holding (before `for` elapsed). */
-  readonly since: number;
-  readonly value: number | null;
-  readonly explain: string;
-}
-
-/** `runbook@target` (core/breaker.ts), split at the first '@'. */
-function splitBreakerKey(key: string): { runbook: string; target: string } {
-  const at = key.indexOf('@');
-  return at < 0 ? { runbook: key, target: '' } : { runbook: key.slice(0, at), target: key.slice(at + 1) };
-}
+export type { BreakerView, ProblemView } from './views.js';
 
 const TICK_MS = 200;
 const RECONSIDER_EVERY = 5;
@@ -305,9 +290,7 @@ export class Engine {
 
   /** Problems holding now: every rule firing on a target, most severe first. */
   problems(): ProblemView[] {
-    return this.detector.firing()
-      .map(({ rule, target, state }) => ({ rule, target, severity: state.severity!, since: state.since!, value: state.value, explain: state.explain }))
-      .sort((a, b) => a.severity.localeCompare(b.severity) || a.since - b.since);
+    return problemViews(this.detector.firing());
   }
 
   /** The incident's target's signals from `beforeMs` before it opened to `afterMs` after it ended, for a chart. */
@@ -315,14 +298,13 @@ export class Engine {
     return signalsAround({ store: this.deps.store, buffer: this.buffer, rules: this.rulesByName }, incidentId, beforeMs, afterMs);
   }
 
-  breakerList(): (BreakerRecord & { runbook: string; target: string })[] {
-    return this.remediator.breakerList().map((b) => ({ ...b, ...splitBreakerKey(b.key) })).sort((a, b) => a.key.localeCompare(b.key));
+  breakerList(): BreakerView[] {
+    return this.remediator.breakerList().map(breakerView).sort((a, b) => a.key.localeCompare(b.key));
   }
 
   /** Superadmin's manual close of a circuit breaker; audited, announced as breaker:changed. */
-  async resetBreaker(key: string, actor: string): Promise<BreakerRecord & { runbook: string; target: string }> {
-    const b = await this.remediator.resetBreaker(key, actor);
-    return { ...b, ...splitBreakerKey(b.key) };
+  async resetBreaker(key: string, actor: string): Promise<BreakerView> {
+    return breakerView(await this.remediator.resetBreaker(key, actor));
   }
 
   runbookList(): RunbookView[] {

@@ -396,9 +396,14 @@ export class Engine {
 
   private async onFired(p: Problem): Promise<void> {
     const silence = this.silences.matching({ rule: p.rule.name, target: p.target, severity: p.severity, labels: {} });
-    const { incident } = await this.incidents.open(p, { silencedBy: silence ? silencedWhy(silence) : null });
+    const { incident, created } = await this.incidents.open(p, { silencedBy: silence ? silencedWhy(silence) : null });
     // Recorded, never acted on: the silence's end (refresh) clears the flag and the reconsideration takes over.
     if (incident.silenced) return;
+    // A silence that started since the incident opened holds from now, even before the next refresh.
+    if (!created && silence) {
+      await this.incidents.setSilenced(incident, true, silencedWhy(silence));
+      return;
+    }
     if (incident.status === 'open') await this.remediator.consider(incident);
   }
 

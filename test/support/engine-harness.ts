@@ -32,10 +32,10 @@ export interface HarnessOptions {
   /** What the `record` action does to the world when it runs. */
   readonly onRecord?: (params: Record<string, unknown>, world: Record<string, number>) => void;
   readonly target?: string;
-  /** Keep the store in this directory (a restart test opens it again); default: in memory. */
-  readonly dataDir?: string;
   /** A real supervisor for targets with a `process` (default: none supervised). */
   readonly supervisor?: (config: CompiledConfig) => SupervisorPort;
+  /** Keep the store in this directory (a restart test opens it again); default: in memory. */
+  readonly dataDir?: string;
 }
 
 const recordParams = z.looseObject({});

@@ -105,9 +105,9 @@ export interface CompiledRule {
   readonly priority: number;
   /** Runbooks that fix it, by name, in preference order. Empty = any runbook whose match names the rule. */
   readonly runbooks: readonly string[];
-  readonly labels: Readonly<Record<string, string>>;
   /** The health score component it counts against, when the rule says; else found from its signals. */
   readonly component?: Component;
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 export type ChannelConfig =

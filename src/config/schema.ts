@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMPONENTS } from '../core/health.js';
 import { CONFIG_DEFAULTS as D } from './defaults.js';
 import { bandSchema, conditionSchema, duration, labels, name, severity, valueSchema } from './primitives.js';
 
@@ -35,12 +36,6 @@ const policySchema = z.strictObject({
     P2: approvalMode.optional().meta({ default: D.policy.approval.P2 }),
     P3: approvalMode.optional().meta({ default: D.policy.approval.P3 }),
   }).optional(),
-  approval_timeout: z.strictObject({
-    P0: duration({ default: D.policy.approvalTimeout.P0 }).optional(),
-    P1: duration({ default: D.policy.approvalTimeout.P1 }).optional(),
-    P2: duration({ description: 'Default: none (waits until the problem clears or a person decides).' }).optional(),
-    P3: duration({ description: 'Default: none (waits until the problem clears or a person decides).' }).optional(),
-  }).optional().meta({ description: 'How long an execution waits for approval before its incident is escalated.' }),
   rate_limits: z.strictObject({
     global_per_minute: int(0).optional().meta({ default: D.policy.rateLimits.globalPerMinute }),
     global_per_hour: int(0).optional().meta({ default: D.policy.rateLimits.globalPerHour }),
@@ -108,6 +103,7 @@ const ruleSchema = z.strictObject({
   cooldown: duration().optional(),
   priority: z.number().int().optional().meta({ default: D.rule.priority }),
   runbooks: z.array(name).optional(),
+  component: z.enum(COMPONENTS).optional().meta({ description: 'Health score component; default: from the signals the rule reads.' }),
   labels: labels.optional(),
 });
 

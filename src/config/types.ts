@@ -1,4 +1,5 @@
 import type { Condition } from '../core/condition.js';
+import type { Component } from '../core/health.js';
 import type { Severity } from '../core/severity.js';
 import type { LabelMatcher } from '../intake/matchers.js';
 
@@ -57,8 +58,6 @@ export interface PolicyConfig {
   /** false = the kill switch is thrown: nothing runs automatically. */
   readonly autoRemediation: boolean;
   readonly approval: Readonly<Record<Severity, ApprovalMode>>;
-  /** How long an execution of this severity waits for approval; null = no deadline. */
-  readonly approvalTimeoutMs: Readonly<Record<Severity, number | null>>;
   readonly rateLimits: {
     readonly globalPerMinute: number;
     readonly globalPerHour: number;
@@ -128,6 +127,8 @@ export interface CompiledRule {
   readonly priority: number;
   /** Runbooks that fix it, by name, in preference order. Empty = any runbook whose match names the rule. */
   readonly runbooks: readonly string[];
+  /** The health score component it counts against, when the rule says; else found from its signals. */
+  readonly component?: Component;
   readonly labels: Readonly<Record<string, string>>;
   /** 'alert': made from intake routes; it holds while an alert routed to it fires. */
   readonly origin?: 'alert';

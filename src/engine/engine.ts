@@ -6,7 +6,6 @@ import { evaluate } from '../core/evaluate.js';
 import { withThresholds } from '../core/thresholds.js';
 import type { PolicySettings, Verdict } from '../core/policy.js';
 import type { Execution } from '../core/records.js';
-import type { Severity } from '../core/severity.js';
 import type { Signal } from '../core/signal.js';
 import type { CompiledConfig, CompiledRule } from '../config/types.js';
 import type { ActionPlugin, NotifierPort } from '../actions/types.js';
@@ -15,7 +14,7 @@ import type { Evidence } from '../executor/types.js';
 import { AlertIntake } from '../intake/intake.js';
 import type { ProbePlugin } from '../probes/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
-import type { BreakerRecord, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
 import { Detector, type DetectorSink, type Problem } from './detector.js';
 import { EventBus } from './events.js';
@@ -31,6 +30,7 @@ import { SignalBuffer } from './signals.js';
 import { signalsAround, type SignalSeries } from './signals-around.js';
 import { healthScore, incidentStats, stats, type HealthScoreView, type IncidentStatsView, type StatsView, type StatsWindow } from './stats.js';
 import { Silences, silencedWhy } from './silences.js';
+import { breakerView, problemViews, type BreakerView, type ProblemView } from './views.js';
 
 export interface EngineDeps {
   readonly config: CompiledConfig;
@@ -45,22 +45,7 @@ export interface EngineDeps {
 }
 
 export type { RuntimeSettings, SettingsPatch, SettingsView } from './settings.js';
-
-export interface ProblemView {
-  readonly rule: string;
-  readonly target: string;
-  readonly severity: Severity;
-  /** When the rule started holding (before `for` elapsed). */
-  readonly since: number;
-  readonly value: number | null;
-  readonly explain: string;
-}
-
-/** `runbook@target` (core/breaker.ts), split at the first '@'. */
-function splitBreakerKey(key: string): { runbook: string; target: string } {
-  const at = key.indexOf('@');
-  return at < 0 ? { runbook: key, target: '' } : { runbook: key.slice(0, at), target: key.slice(at + 1) };
-}
+export type { BreakerView, ProblemView } from './views.js';
 
 const TICK_MS = 200;
 const RECONSIDER_EVERY = 5;
@@ -86,6 +71,7 @@ export class Engine {
   readonly silences: Silences;
   private readonly ruleBook: RuleBook;
   private readonly operations: Operations;
+  private changing: Promise<unknown> = Promise.resolve();
   private readonly probes: ProbeRunner;
   private rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -229,7 +215,11 @@ export class Engine {
    * evaluation, the policy new limits on its next decision), stores it, and
    * audits and announces every value that changed. A wrong field changes nothing.
    */
-  async changeSettings(patch: unknown, actor: string): Promise<SettingsView> {
+  changeSettings(patch: unknown, actor: string): Promise<SettingsView> {
+    return this.serially(() => this.changeSettingsNow(patch, actor));
+  }
+
+  private async changeSettingsNow(patch: unknown, actor: string): Promise<SettingsView> {
     const { next, changes } = applyPatch(this.settings, patch, this.baseRules());
     if (changes.length === 0) return this.settingsView();
     await this.deps.store.settings.put('runtime', next, this.deps.clock.now());
@@ -255,24 +245,30 @@ export class Engine {
     return [...this.rulesByName.values()].map((r) => ruleView(r, this.ruleBook.sourceOf(r.name)!, targets, this.buffer, (n, t) => this.detector.state(n, t), now));
   }
 
-  async createRule(spec: unknown, actor: string): Promise<RuleView> {
-    const rule = await this.ruleBook.create(spec, actor);
-    this.applyRules();
-    return this.ruleList().find((r) => r.name === rule.name)!;
+  createRule(spec: unknown, actor: string): Promise<RuleView> {
+    return this.serially(async () => {
+      const rule = await this.ruleBook.create(spec, actor);
+      this.applyRules();
+      return this.ruleList().find((r) => r.name === rule.name)!;
+    });
   }
 
-  async updateRule(name: string, spec: unknown, actor: string): Promise<RuleView> {
-    await this.ruleBook.update(name, spec, actor);
-    await this.dropThresholds(name, actor);
-    this.applyRules();
-    return this.ruleList().find((r) => r.name === name)!;
+  updateRule(name: string, spec: unknown, actor: string): Promise<RuleView> {
+    return this.serially(async () => {
+      await this.ruleBook.update(name, spec, actor);
+      await this.dropThresholds(name, actor);
+      this.applyRules();
+      return this.ruleList().find((r) => r.name === name)!;
+    });
   }
 
   /** A deleted rule's open incidents are resolved: nothing would ever judge them cleared. */
   async deleteRule(name: string, actor: string): Promise<void> {
-    await this.ruleBook.delete(name, actor);
-    await this.dropThresholds(name, actor);
-    this.applyRules();
+    await this.serially(async () => {
+      await this.ruleBook.delete(name, actor);
+      await this.dropThresholds(name, actor);
+      this.applyRules();
+    });
     for (const incident of this.incidents.activeList().filter((i) => i.rule === name && i.status !== 'remediating')) {
       const why = `rule ${name} was deleted by ${actor}`;
       if (incident.status === 'awaiting_approval') await this.remediator.withdrawApprovals(incident, why);
@@ -310,9 +306,7 @@ export class Engine {
 
   /** Problems holding now: every rule firing on a target, most severe first. */
   problems(): ProblemView[] {
-    return this.detector.firing()
-      .map(({ rule, target, state }) => ({ rule, target, severity: state.severity!, since: state.since!, value: state.value, explain: state.explain }))
-      .sort((a, b) => a.severity.localeCompare(b.severity) || a.since - b.since);
+    return problemViews(this.detector.firing());
   }
 
   /** The incident's target's signals from `beforeMs` before it opened to `afterMs` after it ended, for a chart. */
@@ -320,14 +314,13 @@ export class Engine {
     return signalsAround({ store: this.deps.store, buffer: this.buffer, rules: this.rulesByName }, incidentId, beforeMs, afterMs);
   }
 
-  breakerList(): (BreakerRecord & { runbook: string; target: string })[] {
-    return this.remediator.breakerList().map((b) => ({ ...b, ...splitBreakerKey(b.key) })).sort((a, b) => a.key.localeCompare(b.key));
+  breakerList(): BreakerView[] {
+    return this.remediator.breakerList().map(breakerView).sort((a, b) => a.key.localeCompare(b.key));
   }
 
   /** Superadmin's manual close of a circuit breaker; audited, announced as breaker:changed. */
-  async resetBreaker(key: string, actor: string): Promise<BreakerRecord & { runbook: string; target: string }> {
-    const b = await this.remediator.resetBreaker(key, actor);
-    return { ...b, ...splitBreakerKey(b.key) };
+  async resetBreaker(key: string, actor: string): Promise<BreakerView> {
+    return breakerView(await this.remediator.resetBreaker(key, actor));
   }
 
   runbookList(): RunbookView[] {
@@ -356,6 +349,13 @@ export class Engine {
   /** 0–100 overall and per component from open incidents by severity, with a 24 h series every 15 min. */
   healthScore(): Promise<HealthScoreView> {
     return healthScore(this.deps.store, this.rulesByName, this.deps.clock.now());
+  }
+
+  /** Settings and rule changes one at a time: each reads what the previous one wrote. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.changing.then(fn);
+    this.changing = run.catch(() => undefined);
+    return run;
   }
 
   /** Thresholds set for a rule's old bands do not carry over to a changed or deleted rule. */
@@ -413,9 +413,14 @@ export class Engine {
   private async onFired(p: Problem): Promise<void> {
     const opts = this.openOptions(p);
     const silence = this.silences.matching({ rule: p.rule.name, target: p.target, severity: p.severity, labels: opts.labels ?? {} });
-    const { incident } = await this.incidents.open(p, { ...opts, silencedBy: silence ? silencedWhy(silence) : null });
+    const { incident, created } = await this.incidents.open(p, { ...opts, silencedBy: silence ? silencedWhy(silence) : null });
     // Recorded, never acted on: the silence's end (refresh) clears the flag and the reconsideration takes over.
     if (incident.silenced) return;
+    // A silence that started since the incident opened holds from now, even before the next refresh.
+    if (!created && silence) {
+      await this.incidents.setSilenced(incident, true, silencedWhy(silence));
+      return;
+    }
     if (incident.status === 'open') await this.remediator.consider(incident);
   }
 
@@ -465,7 +470,6 @@ export class Engine {
       if (n % RECONSIDER_EVERY === 0) this.reconsider();
       if (n % RECONSIDER_EVERY === 0) this.track(this.flushSignals());
       if (n % MAINTAIN_EVERY === 0) this.track(this.maintain(now));
-      if (n % RECONSIDER_EVERY === 0) this.track(this.operations.expireApprovals());
     }
   }
 

@@ -119,31 +119,9 @@ export class Operations {
   async approvals(): Promise<ApprovalView[]> {
     const page = await this.deps.store.executions.list({ status: ['awaiting_approval'], order: 'asc' });
     return page.items.map((e) => {
-      const timeout = this.deps.policy.approvalTimeoutMs[e.severity];
+      const timeout = approvalTimeouts(this.deps.policy)[e.severity];
       return { ...e, deadline: timeout === null ? null : e.createdAt + timeout, needsApprovalBecause: e.reason };
     });
-  }
-
-  /**
-   * SPEC §5: an approval not given within its deadline (policy.approval_timeout)
-   * is cancelled and its incident escalated to a person, never run silently.
-   */
-  async expireApprovals(): Promise<number> {
-    const now = this.deps.clock.now();
-    let expired = 0;
-    for (const e of await this.approvals()) {
-      if (e.deadline === null || e.deadline > now) continue;
-      const why = `no decision within ${Math.round((e.deadline - e.createdAt) / 60_000)} min (deadline ${new Date(e.deadline).toISOString()}): escalated to a person, not run`;
-      if (!(await this.deps.store.executions.updateIf(e.id, 'awaiting_approval', { status: 'cancelled', finishedAt: now, error: why }))) continue;
-      expired++;
-      const { deadline: _d, needsApprovalBecause: _n, ...execution } = e;
-      this.deps.events.emit('execution:transition', { execution: { ...execution, status: 'cancelled', finishedAt: now, error: why }, from: 'awaiting_approval' });
-      await this.deps.audit('approval', e.id, 'expired', { runbook: e.runbook, target: e.target, deadline: e.deadline });
-      const incident = e.incidentId ? this.deps.incidents.byId(e.incidentId) : undefined;
-      if (incident?.status === 'awaiting_approval') await this.deps.incidents.move(incident, 'escalated', why, { execution: e.id });
-      this.deps.notifier.notify({ event: 'escalated', severity: e.severity, title: `Approval timed out: ${e.runbook} on ${e.target}`, text: why, target: e.target, incidentId: e.incidentId ?? undefined, executionId: e.id });
-    }
-    return expired;
   }
 
   /**
@@ -273,6 +251,16 @@ export class Operations {
     const now = await this.deps.store.executions.get(execution.id);
     if (now?.status !== 'succeeded') throw new OperationError('conflict', `execution ${execution.id} became ${now?.status ?? 'unknown'} as its watch ended`);
   }
+}
+
+/**
+ * How long each severity waits for approval (SPEC §5: P0 15 min, P1 60 min):
+ * `policy.approvalTimeoutMs` where the config has it (the workflows branch adds
+ * it, with its enforcement), else those defaults and no deadline for P2/P3.
+ */
+export function approvalTimeouts(policy: object): Record<Severity, number | null> {
+  const t = (policy as { approvalTimeoutMs?: Partial<Record<Severity, number | null>> }).approvalTimeoutMs;
+  return { P0: t?.P0 ?? 15 * 60_000, P1: t?.P1 ?? 60 * 60_000, P2: t?.P2 ?? null, P3: t?.P3 ?? null };
 }
 
 function bad(field: string, message: string): OperationError {

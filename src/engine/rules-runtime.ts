@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
+import type { Component } from '../core/health.js';
 import { describeCondition, evaluate } from '../core/evaluate.js';
 import type { Severity } from '../core/severity.js';
 import type { SeriesSource } from '../core/window.js';
@@ -8,6 +9,7 @@ import type { CompiledRule } from '../config/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { RuntimeRuleRecord, Store } from '../store/types.js';
 import { OperationError } from './errors.js';
+import { componentOf } from './stats.js';
 
 export interface RuleView {
   readonly name: string;
@@ -21,6 +23,8 @@ export interface RuleView {
   readonly priority: number;
   readonly runbooks: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  /** The health score component its incidents count against. */
+  readonly component: Component;
   readonly createdBy: string | null;
   readonly updatedAt: number | null;
   readonly current: readonly { readonly target: string; readonly value: number | null; readonly holding: boolean; readonly severity: Severity | null; readonly phase: 'ok' | 'pending' | 'firing' }[];
@@ -153,6 +157,7 @@ export function ruleView(
     priority: rule.priority,
     runbooks: rule.runbooks,
     labels: rule.labels,
+    component: componentOf({ rule: rule.name, labels: {} }, rule),
     createdBy: origin.record?.createdBy ?? null,
     updatedAt: origin.record?.updatedAt ?? null,
     current: applies.map((target) => {

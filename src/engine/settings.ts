@@ -75,7 +75,15 @@ export function restoreSettings(base: RuntimeSettings, stored: Record<string, un
   }
   if (Number.isSafeInteger(stored['cooldownMs']) && (stored['cooldownMs'] as number) >= 0) out.cooldownMs = stored['cooldownMs'] as number;
   const t = stored['thresholds'];
-  if (t && typeof t === 'object') out.thresholds = t as ThresholdOverrides;
+  if (t && typeof t === 'object') {
+    const kept: Record<string, Partial<Record<Severity, number>>> = {};
+    for (const [rule, bands] of Object.entries(t as Record<string, unknown>)) {
+      if (!bands || typeof bands !== 'object') continue;
+      const ok = Object.entries(bands as Record<string, unknown>).filter(([sev, v]) => isSeverity(sev) && typeof v === 'number' && Number.isFinite(v));
+      if (ok.length > 0) kept[rule] = Object.fromEntries(ok) as Partial<Record<Severity, number>>;
+    }
+    out.thresholds = kept;
+  }
   return out;
 }
 

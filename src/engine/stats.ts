@@ -72,12 +72,13 @@ export async function incidentStats(store: Store, range: { since?: number; until
 }
 
 /**
- * A rule's component: its `component` label when it names one, else what its
- * signals say (src/core/health.ts). An incident's own `component` label wins
- * over both (alerts carry their own labels).
+ * An incident's component: its own `component` label (alerts carry their
+ * own), else its rule's `component` field, else the rule's `component`
+ * label, else what the rule's signals say (src/core/health.ts).
  */
 export function componentOf(incident: Pick<Incident, 'rule' | 'labels'>, rule: CompiledRule | undefined): Component {
   if (isComponent(incident.labels['component'])) return incident.labels['component'];
+  if (rule?.component) return rule.component;
   if (rule && isComponent(rule.labels['component'])) return rule.labels['component'];
   return componentOfSignals(rule ? rule.bands.flatMap((b) => signalsOf(b.condition)) : [incident.rule]);
 }

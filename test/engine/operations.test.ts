@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { approvalTimeouts } from '../../src/engine/operations.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
 
 const config = configYaml(`
@@ -134,21 +135,11 @@ describe('plans and manual runs', () => {
     h.engine.remediator.unhold('web', 'someone-else');
     expect((await h.engine.rollbackExecution(cooled.execution!.id, 'carol', 'undo')).status).toBe('rolled_back');
   });
+});
 
-  it('escalates an approval nobody gave within its deadline, and never runs it', async () => {
-    const timed = config.replace('  auto_remediation: false\n', '  approval_timeout: { P1: 300ms }\n');
-    h = await startHarness({ config: timed, runbooks: [runbook] });
-    const created = h.next('execution:created');
-    h.world['cpu'] = 99;
-    const { execution } = await created;
-    expect(execution.status).toBe('awaiting_approval');
-    expect((await h.engine.approvals())[0]!.deadline).toBe(execution.createdAt + 300);
-    const escalated = h.next('incident:updated', (e) => e.incident.status === 'escalated');
-    const { why } = await escalated;
-    expect(why).toMatch(/no decision within .*escalated to a person, not run/);
-    expect((await h.engine.store.executions.get(execution.id))?.status).toBe('cancelled');
-    expect(h.notifications.map((n) => n.event)).toContain('escalated');
-    expect(h.calls).toEqual([]);
-    expect(await h.engine.approvals()).toEqual([]);
+describe('approval deadlines', () => {
+  it('are P0 15 min and P1 60 min by default, none for P2/P3, and follow the config when it has them', () => {
+    expect(approvalTimeouts({})).toEqual({ P0: 900_000, P1: 3_600_000, P2: null, P3: null });
+    expect(approvalTimeouts({ approvalTimeoutMs: { P0: 1, P1: 2, P2: 3, P3: 4 } })).toEqual({ P0: 1, P1: 2, P2: 3, P3: 4 });
   });
 });

@@ -45,7 +45,7 @@ describe('runtime rules', () => {
     await h.next('signals');
     const [rule] = h.engine.ruleList();
     expect(rule).toMatchObject({
-      name: 'cpu-high', source: 'file', for: 0,
+      name: 'cpu-high', source: 'file', for: 0, component: 'compute',
       bands: [{ severity: 'P1', condition: 'cpu > 95', threshold: 95 }, { severity: 'P2', condition: 'cpu > 85', threshold: 85 }],
       current: [{ target: 'web', value: 42, holding: false, severity: null, phase: 'ok' }],
     });
@@ -78,6 +78,7 @@ describe('runtime rules', () => {
       [{ ...queueRule, bands: [{ severity: 'P2', gt: 'lots' }] }, 'bands[0].gt'],
       [{ ...queueRule, targets: ['db'] }, 'targets[0]'],
       [{ ...queueRule, colour: 'red' }, 'colour'],
+      [{ ...queueRule, component: 'kitchen' }, 'component'],
       [{ ...queueRule, runbooks: ['nope'] }, 'runbooks[0]'],
       ['not a rule', 'rule'],
     ] as const;

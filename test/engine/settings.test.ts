@@ -76,12 +76,33 @@ describe('runtime settings', () => {
 });
 
 describe('settings state', () => {
+  let h: Harness | undefined;
+  afterEach(async () => h?.close());
   const policy = { mode: 'active', autoRemediation: true, rateLimits: { globalPerMinute: 1, globalPerHour: 10, perTargetPerHour: 10 }, cooldownMs: 120_000 } as never;
 
   it('restores stored values over the config and ignores a stored value of the wrong shape', () => {
     const base = initialSettings(policy);
-    const restored = restoreSettings(base, { mode: 'shadow', autoRemediation: 'no', rateLimits: { globalPerHour: 3, perTargetPerHour: -1 }, cooldownMs: 5 });
-    expect(restored).toMatchObject({ mode: 'shadow', autoRemediation: true, rateLimits: { globalPerMinute: 1, globalPerHour: 3, perTargetPerHour: 10 }, cooldownMs: 5 });
+    const restored = restoreSettings(base, {
+      mode: 'shadow', autoRemediation: 'no', rateLimits: { globalPerHour: 3, perTargetPerHour: -1 }, cooldownMs: 5,
+      thresholds: { a: { P1: 5, P2: 'x', P9: 1 }, b: 'junk', c: { P0: null } },
+    });
+    expect(restored).toEqual({ mode: 'shadow', autoRemediation: true, rateLimits: { globalPerMinute: 1, globalPerHour: 3, perTargetPerHour: 10 }, cooldownMs: 5, thresholds: { a: { P1: 5 } } });
+  });
+
+  it('applies concurrent changes one after the other, losing none', async () => {
+    h = await startHarness({ config, runbooks: [] });
+    const engine = h.engine;
+    await Promise.all([
+      engine.changeSettings({ rateLimits: { globalPerMinute: 7 } }, 'a'),
+      engine.changeSettings({ rateLimits: { globalPerHour: 70 } }, 'b'),
+      engine.changeSettings({ ruleThresholds: { 'cpu-high': [{ severity: 'P1', threshold: 99 }] } }, 'c'),
+      engine.changeSettings({ ruleThresholds: { 'cpu-high': [{ severity: 'P2', threshold: 80 }] } }, 'd'),
+    ]);
+    expect(engine.settingsView()).toMatchObject({
+      rateLimits: { globalPerMinute: 7, globalPerHour: 70 },
+      ruleThresholds: { 'cpu-high': [{ severity: 'P1', threshold: 99 }, { severity: 'P2', threshold: 80 }] },
+    });
+    expect(await engine.store.settings.get('runtime')).toMatchObject({ rateLimits: { globalPerMinute: 7, globalPerHour: 70 }, thresholds: { 'cpu-high': { P1: 99, P2: 80 } } });
   });
 
   it('reports no change for a patch that sets what is already set', () => {

@@ -66,12 +66,15 @@ describe('stats from the store', () => {
     await store.incidents.insert(incident({ id: 'a', fingerprint: 'a', rule: 'disk', severity: 'P1', status: 'open', openedAt: now - 2 * HOUR, labels: {} }));
     await store.incidents.insert(incident({ id: 'b', fingerprint: 'b', rule: 'slow', severity: 'P2', status: 'remediating', openedAt: now - 30 * MIN, labels: {} }));
     await store.incidents.insert(incident({ id: 'c', fingerprint: 'c', rule: 'tls', severity: 'P0', status: 'resolved', openedAt: now - 10 * HOUR, resolvedAt: now - 9 * HOUR, labels: { component: 'security' } }));
+    // The rule's own `component` field names it too.
+    rules.set('ping', { ...rule('ping', 'cpu_percent'), component: 'network' });
+    await store.incidents.insert(incident({ id: 'd', fingerprint: 'd', rule: 'ping', severity: 'P3', status: 'escalated', openedAt: now - MIN, labels: {} }));
     const h = await healthScore(store, rules, now);
-    expect(h.score).toBe(65);
-    expect(h.components).toEqual({ compute: 100, network: 100, storage: 75, database: 90, security: 100 });
+    expect(h.score).toBe(62);
+    expect(h.components).toEqual({ compute: 100, network: 97, storage: 75, database: 90, security: 100 });
     expect(h.series).toHaveLength(97);
     expect(h.series[0]).toEqual({ at: now - 24 * HOUR, score: 100 });
-    expect(h.series.at(-1)).toEqual({ at: now, score: 65 });
+    expect(h.series.at(-1)).toEqual({ at: now, score: 62 });
     expect(h.series.find((p) => p.at === now - 10 * HOUR + 15 * MIN)?.score).toBe(50);
   });
 });

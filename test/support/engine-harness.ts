@@ -39,6 +39,8 @@ export interface HarnessOptions {
   readonly log?: Logger;
   /** A real supervisor for targets with a `process` (default: none supervised). */
   readonly supervisor?: (config: CompiledConfig) => SupervisorPort;
+  /** Keep the store in this directory (a restart test opens it again); default: in memory. */
+  readonly dataDir?: string;
 }
 
 const recordParams = z.looseObject({});
@@ -63,7 +65,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const actions = new Map<string, ActionPlugin>([...builtinActions, ['record', record as ActionPlugin]]);
   const config = compileConfig(opts.config, '/virtual/medic.yaml', { probes: builtinProbes });
   const runbooks = opts.runbooks.map((text, i) => compileRunbookText(text, { file: `/virtual/runbook-${i}.yaml`, actions, settleMs: 0 }));
-  const store = await openSqliteStore({ file: ':memory:' });
+  const store = await openSqliteStore(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : { file: ':memory:' });
   const notifier: NotifierPort = { notify: (n) => { notifications.push(n); opts.notifier?.notify(n); } };
   const engine = new Engine({
     config, runbooks, store, clock: systemClock, log: opts.log ?? silentLogger,

@@ -89,7 +89,9 @@ describe('roles and routes', () => {
       expect(anon.json().error.code).toBe('unauthorized');
       const viewer = await h.request(r.method, url, { ...opts, token: h.tokens.viewer });
       expect(viewer.statusCode, `${r.method} ${url} as viewer`).toBe(403);
-      expect(viewer.json().error).toMatchObject({ code: 'forbidden', details: { need: authRole(r.auth), have: 'viewer' } });
+      expect(viewer.json().error.code).toBe('forbidden');
+      // Custom-auth routes (the intake) say it their way; the others name the role needed and the role given.
+      if (typeof r.auth === 'string') expect(viewer.json().error.details).toEqual({ need: authRole(r.auth), have: 'viewer' });
       checked++;
     }
     expect(checked).toBe(16);

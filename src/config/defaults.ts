@@ -5,6 +5,7 @@
  */
 export const CONFIG_DEFAULTS = {
   server: { host: '127.0.0.1', port: 7070 },
+  api: { bodyLimit: 1024 * 1024 },
   storage: { dataDir: './.medic', signalRetention: '1h', historyRetention: '180d' },
   policy: {
     mode: 'active',
@@ -28,7 +29,8 @@ export const CONFIG_DEFAULTS = {
     ready: { timeout: '30s', interval: '100ms' },
   },
   rule: { for: '0s', priority: 0 },
-  channel: { minSeverity: 'P3' },
+  channel: { minSeverity: 'P3', retries: 4, timeout: '10s' },
+  intake: { targetLabel: 'instance' },
 } as const;
 
 export const RUNBOOK_DEFAULTS = {

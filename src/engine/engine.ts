@@ -3,7 +3,6 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { longestWindowMs } from '../core/condition.js';
 import { evaluate } from '../core/evaluate.js';
-import { withThresholds } from '../core/thresholds.js';
 import type { PolicySettings, Verdict } from '../core/policy.js';
 import type { Execution } from '../core/records.js';
 import type { Signal } from '../core/signal.js';
@@ -11,6 +10,7 @@ import type { CompiledConfig, CompiledRule } from '../config/types.js';
 import type { ActionPlugin, NotifierPort } from '../actions/types.js';
 import { Executor } from '../executor/executor.js';
 import type { Evidence } from '../executor/types.js';
+import { AlertIntake } from '../intake/intake.js';
 import type { ProbePlugin } from '../probes/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
@@ -20,9 +20,10 @@ import { EventBus } from './events.js';
 import { Incidents } from './incidents.js';
 import { ProbeRunner } from './probe-runner.js';
 import { Remediator } from './remediator.js';
-import { applyPatch, initialSettings, restoreSettings, settingsView, type RuntimeSettings, type SettingsView } from './settings.js';
+import { applyPatch, dropThresholds, initialSettings, restoreSettings, settingsView, type RuntimeSettings, type SettingsView } from './settings.js';
 import { testRules, type RuleTestResult } from './rule-test.js';
-import { RuleBook, ruleView, type RuleView } from './rules-runtime.js';
+import { effectiveRules, RuleBook, ruleView, type RuleView } from './rules-runtime.js';
+import { Serial } from './serial.js';
 import { Operations, type ApprovalView, type ManualRequest, type PlanPreview, type PlanRequest } from './operations.js';
 import { runbookDetail, runbookView, validateRunbook, type RunbookDetail, type RunbookValidation, type RunbookView } from './runbook-views.js';
 import { SignalBuffer } from './signals.js';
@@ -68,7 +69,10 @@ export class Engine {
   readonly silences: Silences;
   private readonly ruleBook: RuleBook;
   private readonly operations: Operations;
-  private changing: Promise<unknown> = Promise.resolve();
+  /** Pushed alerts (Alertmanager, webhooks): the API's intake routes hand deliveries to it. */
+  readonly intake: AlertIntake;
+  /** Settings and rule changes one at a time: each reads what the previous one wrote. */
+  private readonly changes = new Serial();
   private readonly probes: ProbeRunner;
   private rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -120,6 +124,11 @@ export class Engine {
       runbooks: () => this.deps.runbooks, rules: () => this.rulesByName, baseline: (target) => this.baseline(target), audit,
     });
     this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
+    this.intake = new AlertIntake({
+      routes: config.intake.routes, clock, log: log.child({ part: 'intake' }), store: store.alerts,
+      ingest: (signals) => this.ingest(signals),
+      received: (e) => this.events.emit('alerts:received', e),
+    });
     this.probes = new ProbeRunner({
       probes: config.probes, plugins: deps.probePlugins, targets: config.targets, supervisor: deps.supervisor,
       clock, log, emit: (signals) => this.ingest(signals),
@@ -149,10 +158,12 @@ export class Engine {
     await this.silences.refresh();
     await this.remediator.load();
     await this.remediator.resumeInterrupted();
+    await this.intake.load();
     for (const target of Object.values(this.deps.config.targets)) {
       if (target.process) await this.deps.supervisor.start(target.name);
     }
     this.probes.start();
+    this.intake.start();
     this.loopDone = this.loop();
     await this.audit('engine', 'engine', 'started', { mode: this.settings.mode, autoRemediation: this.settings.autoRemediation });
   }
@@ -160,6 +171,7 @@ export class Engine {
   async stop(): Promise<void> {
     if (this.stopper.signal.aborted) return;
     this.stopper.abort();
+    await this.intake.stop();
     await this.probes.stop();
     await this.executor.stop();
     // Executions stop at their next step boundary; none may touch the store after it closes.
@@ -186,6 +198,11 @@ export class Engine {
     for (const [target, names] of byTarget) this.detector.onSignals(target, [...names], now);
   }
 
+  /** The engine's clock, for callers that stamp what they hand in (the intake routes). */
+  now(): number {
+    return this.deps.clock.now();
+  }
+
   runtimeSettings(): RuntimeSettings {
     return this.settings;
   }
@@ -200,7 +217,7 @@ export class Engine {
    * audits and announces every value that changed. A wrong field changes nothing.
    */
   changeSettings(patch: unknown, actor: string): Promise<SettingsView> {
-    return this.serially(() => this.changeSettingsNow(patch, actor));
+    return this.changes.run(() => this.changeSettingsNow(patch, actor));
   }
 
   private async changeSettingsNow(patch: unknown, actor: string): Promise<SettingsView> {
@@ -230,7 +247,7 @@ export class Engine {
   }
 
   createRule(spec: unknown, actor: string): Promise<RuleView> {
-    return this.serially(async () => {
+    return this.changes.run(async () => {
       const rule = await this.ruleBook.create(spec, actor);
       this.applyRules();
       return this.ruleList().find((r) => r.name === rule.name)!;
@@ -238,7 +255,7 @@ export class Engine {
   }
 
   updateRule(name: string, spec: unknown, actor: string): Promise<RuleView> {
-    return this.serially(async () => {
+    return this.changes.run(async () => {
       await this.ruleBook.update(name, spec, actor);
       await this.dropThresholds(name, actor);
       this.applyRules();
@@ -248,7 +265,7 @@ export class Engine {
 
   /** A deleted rule's open incidents are resolved: nothing would ever judge them cleared. */
   async deleteRule(name: string, actor: string): Promise<void> {
-    await this.serially(async () => {
+    await this.changes.run(async () => {
       await this.ruleBook.delete(name, actor);
       await this.dropThresholds(name, actor);
       this.applyRules();
@@ -335,28 +352,18 @@ export class Engine {
     return healthScore(this.deps.store, this.rulesByName, this.deps.clock.now());
   }
 
-  /** Settings and rule changes one at a time: each reads what the previous one wrote. */
-  private serially<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.changing.then(fn);
-    this.changing = run.catch(() => undefined);
-    return run;
-  }
-
   /** Thresholds set for a rule's old bands do not carry over to a changed or deleted rule. */
   private async dropThresholds(name: string, actor: string): Promise<void> {
-    if (!this.settings.thresholds[name]) return;
-    const { [name]: dropped, ...rest } = this.settings.thresholds;
-    this.settings = { ...this.settings, thresholds: rest };
+    const { next, dropped } = dropThresholds(this.settings, name);
+    if (!dropped) return;
+    this.settings = next;
     await this.deps.store.settings.put('runtime', this.settings, this.deps.clock.now());
     await this.audit('setting', `rules.${name}`, 'thresholds_dropped', { thresholds: dropped }, actor);
   }
 
   /** Rules with their threshold overrides, handed to the detector and to whatever reads rules by name. */
   private applyRules(): void {
-    const effective = this.baseRules().map((r) => {
-      const o = this.settings.thresholds[r.name];
-      return o ? { ...r, bands: withThresholds(r.bands, o) } : r;
-    });
+    const effective = effectiveRules(this.baseRules(), this.settings.thresholds);
     this.rulesByName = new Map(effective.map((r) => [r.name, r]));
     this.detector.setRules(effective);
     this.buffer.keepAtLeast(Math.max(0, ...effective.flatMap((r) => r.bands.map((b) => longestWindowMs(b.condition)))) + 60_000);
@@ -389,14 +396,14 @@ export class Engine {
   private sink(): DetectorSink {
     return {
       fired: (p) => this.track(this.onFired(p)),
-      escalated: (p) => this.track(this.incidents.open(p)),
+      escalated: (p) => this.track(this.incidents.open(p, { source: sourceOf(p) })),
       cleared: (rule, target, explain) => this.track(this.onCleared(rule, target, explain)),
     };
   }
 
   private async onFired(p: Problem): Promise<void> {
     const silence = this.silences.matching({ rule: p.rule.name, target: p.target, severity: p.severity, labels: {} });
-    const { incident, created } = await this.incidents.open(p, { silencedBy: silence ? silencedWhy(silence) : null });
+    const { incident, created } = await this.incidents.open(p, { source: sourceOf(p), silencedBy: silence ? silencedWhy(silence) : null });
     // Recorded, never acted on: the silence's end (refresh) clears the flag and the reconsideration takes over.
     if (incident.silenced) return;
     // A silence that started since the incident opened holds from now, even before the next refresh.
@@ -455,7 +462,7 @@ export class Engine {
     for (const incident of this.incidents.activeList()) {
       if (!this.remediator.mayReconsider(incident)) continue;
       if (incident.silenced || this.remediator.isBusy(incident.target) || this.incidents.isOpening(incident.id)) continue;
-      if (incident.source === 'rule' && this.detector.state(incident.rule, incident.target).phase !== 'firing') continue;
+      if (incident.source !== 'manual' && this.detector.state(incident.rule, incident.target).phase !== 'firing') continue;
       this.track(this.remediator.consider(incident));
     }
   }
@@ -470,6 +477,7 @@ export class Engine {
   private async maintain(now: number): Promise<void> {
     this.buffer.prune(now);
     await this.deps.store.signals.prune(now - this.deps.config.storage.signalRetentionMs);
+    await this.deps.store.alerts.prune(now - this.deps.config.storage.historyRetentionMs);
   }
 
   private baseline(target: string): Record<string, number> {
@@ -481,4 +489,9 @@ export class Engine {
     }
     return out;
   }
+}
+
+/** Incidents of the rules made from alert routes say so: source 'alert'. */
+function sourceOf(p: Problem): 'rule' | 'alert' {
+  return p.rule.origin === 'alert' ? 'alert' : 'rule';
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteAdapter, SqliteDialect, type DialectAdapter, type MigrationResultSet } from 'kysely';
+import { createAlertStore } from './alerts.js';
 import { createAuditStore } from './audit.js';
 import { createBreakerStore } from './breakers.js';
 import { SQLITE, type StoreDialect } from './dialect.js';
@@ -11,6 +12,7 @@ import { migrations } from './migrations/index.js';
 import type { DB } from './schema.js';
 import { createSettingsStore } from './settings.js';
 import { createSignalStore } from './signals.js';
+import { createTokenStore } from './tokens.js';
 import { createRuntimeRuleStore, createSilenceStore } from './silences.js';
 import type { Store } from './types.js';
 
@@ -75,8 +77,10 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Kysely
     settings: createSettingsStore(db),
     breakers: createBreakerStore(db),
     audit: createAuditStore(db, dialect),
+    tokens: createTokenStore(db),
     silences: createSilenceStore(db),
     runtimeRules: createRuntimeRuleStore(db),
+    alerts: createAlertStore(db, dialect),
     // Safe to call twice: shutdown paths often overlap.
     close: () => (closing ??= db.destroy()),
   };

@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { ExecutionStatus, IncidentStatus, StepPhase, StepStatus } from '../core/records.js';
+import type { AlertOutcome, ExecutionStatus, IncidentStatus, StepPhase, StepStatus } from '../core/records.js';
 import type { Severity } from '../core/severity.js';
 
 /**
@@ -123,6 +123,18 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  role: string;
+  /** Hex SHA-256 of the secret; the secret itself is never stored. */
+  hash: string;
+  created_at: number;
+  created_by: string;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface SilencesTable {
   id: string;
   /** JSON array of {label, op, value}. */
@@ -143,6 +155,25 @@ export interface RuntimeRulesTable {
   updated_at: number;
 }
 
+export interface AlertsTable {
+  id: Generated<number>;
+  received_at: number;
+  source: string;
+  sender: string;
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  starts_at: number;
+  ends_at: number | null;
+  /** JSON objects of string → string. */
+  labels: string;
+  annotations: string;
+  rule: string | null;
+  target: string | null;
+  severity: Severity | null;
+  outcome: AlertOutcome;
+  reason: string | null;
+}
+
 export interface DB {
   incidents: IncidentsTable;
   incident_timeline: IncidentTimelineTable;
@@ -152,6 +183,8 @@ export interface DB {
   settings: SettingsTable;
   breakers: BreakersTable;
   audit_log: AuditLogTable;
+  api_tokens: ApiTokensTable;
   silences: SilencesTable;
   runtime_rules: RuntimeRulesTable;
+  alerts: AlertsTable;
 }

@@ -1,4 +1,4 @@
-import type { AuditEntry, Execution, Incident, StepRecord, TimelineEntry, IncidentStatus, ExecutionStatus } from '../core/records.js';
+import type { AlertOutcome, AlertRecord, AuditEntry, Execution, Incident, StepRecord, TimelineEntry, IncidentStatus, ExecutionStatus } from '../core/records.js';
 import type { Signal } from '../core/signal.js';
 import type { Silence } from '../core/silence.js';
 import type { Severity } from '../core/severity.js';
@@ -65,6 +65,18 @@ export interface BreakerRecord {
   readonly openedAt: number | null;
 }
 
+/** An API token as stored: never its secret, only the secret's hash. */
+export interface TokenRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: string;
+  readonly hash: string;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly expiresAt: number | null;
+  readonly revokedAt: number | null;
+}
+
 /** A rule created through the API: its spec as posted, compiled again at every start. */
 export interface RuntimeRuleRecord {
   readonly name: string;
@@ -72,6 +84,20 @@ export interface RuntimeRuleRecord {
   readonly createdBy: string;
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+export interface AlertFilter {
+  readonly outcome?: readonly AlertOutcome[];
+  readonly source?: string;
+  readonly rule?: string;
+  readonly target?: string;
+  /** receivedAt >= since, receivedAt < until */
+  readonly since?: number;
+  readonly until?: number;
+  readonly limit?: number;
+  readonly offset?: number;
+  /** default: newest first */
+  readonly order?: 'asc' | 'desc';
 }
 
 export interface Store {
@@ -115,6 +141,16 @@ export interface Store {
     put(record: BreakerRecord): Promise<void>;
     list(): Promise<BreakerRecord[]>;
   };
+  readonly tokens: {
+    insert(token: TokenRecord): Promise<void>;
+    findByHash(hash: string): Promise<TokenRecord | undefined>;
+    get(id: string): Promise<TokenRecord | undefined>;
+    /** Every token, oldest first, revoked ones included. */
+    list(): Promise<TokenRecord[]>;
+    count(): Promise<number>;
+    /** Sets revokedAt once; false when there is no such token or it was already revoked. */
+    revoke(id: string, at: number): Promise<boolean>;
+  };
   readonly silences: {
     insert(silence: Silence): Promise<void>;
     get(id: string): Promise<Silence | undefined>;
@@ -132,6 +168,14 @@ export interface Store {
     append(entry: AuditInput): Promise<AuditEntry>;
     list(filter?: AuditFilter): Promise<Page<AuditEntry>>;
     verify(): Promise<AuditVerification>;
+  };
+  readonly alerts: {
+    /** Many rows in one transaction: the intake writes behind, a batch per tick. */
+    append(rows: readonly Omit<AlertRecord, 'id'>[]): Promise<void>;
+    list(filter?: AlertFilter): Promise<Page<AlertRecord>>;
+    /** The newest row of every fingerprint received at or after `since` (the intake's state after a restart). */
+    latest(since: number): Promise<AlertRecord[]>;
+    prune(olderThan: number): Promise<number>;
   };
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ActionPlugin, NotifierPort, Notification } from '../../src/actions/types.js';
 import { builtinActions } from '../../src/actions/index.js';
@@ -32,8 +33,12 @@ export interface HarnessOptions {
   /** What the `record` action does to the world when it runs. */
   readonly onRecord?: (params: Record<string, unknown>, world: Record<string, number>) => void;
   readonly target?: string;
+  /** Default: silent. */
+  readonly log?: Logger;
   /** A real supervisor for targets with a `process` (default: none supervised). */
   readonly supervisor?: (config: CompiledConfig) => SupervisorPort;
+  /** Also deliver through this notifier (the harness records every notification either way). */
+  readonly notifier?: NotifierPort;
   /** Keep the store in this directory (a restart test opens it again); default: in memory. */
   readonly dataDir?: string;
 }
@@ -61,9 +66,9 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const config = compileConfig(opts.config, '/virtual/medic.yaml', { probes: builtinProbes });
   const runbooks = opts.runbooks.map((text, i) => compileRunbookText(text, { file: `/virtual/runbook-${i}.yaml`, actions, settleMs: 0 }));
   const store = await openSqliteStore(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : { file: ':memory:' });
-  const notifier: NotifierPort = { notify: (n) => void notifications.push(n) };
+  const notifier: NotifierPort = { notify: (n) => { notifications.push(n); opts.notifier?.notify(n); } };
   const engine = new Engine({
-    config, runbooks, store, clock: systemClock, log: silentLogger,
+    config, runbooks, store, clock: systemClock, log: opts.log ?? silentLogger,
     probePlugins: builtinProbes, actionPlugins: actions, supervisor: opts.supervisor?.(config) ?? noSupervisor, notifier,
   });
   await engine.start();

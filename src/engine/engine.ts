@@ -91,6 +91,7 @@ export class Engine {
     this.executor = new Executor({
       store, clock, log, events: this.events, actions: deps.actionPlugins, supervisor: deps.supervisor,
       notifier: deps.notifier, targets: config.targets, evidence, audit, rules: () => this.rulesByName,
+      runbooks: () => this.deps.runbooks,
     }, { onOutcome: (e, o, r, c, p) => this.remediator.onOutcome(e, o, r, c, p) });
     this.remediator = new Remediator({
       store, clock, log, events: this.events, incidents: this.incidents, executor: this.executor,

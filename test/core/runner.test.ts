@@ -243,7 +243,7 @@ describe('nextCommand: resuming after a crash', () => {
     const sh = shape([[step(), step({ idempotent: false })], [step()]]);
     const hist = h().step(0, 0).step(0, 1, 'running').step(0, 1, 'unknown');
     expect(hist.next(sh)).toEqual({
-      kind: 'finish', status: 'failed', strategy: 0, needsPerson: true,
+      kind: 'finish', status: 'failed', strategy: 0, needsPerson: true, hold: true,
       reason: 'step "s0.1" was left in doubt when the engine stopped and is not safe to repeat: a person must decide',
     });
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ActionError } from '../../src/core/errors.js';
 import type { ActionPlugin, NotifierPort, Notification } from '../../src/actions/types.js';
 import { builtinActions } from '../../src/actions/index.js';
 import { compileConfig } from '../../src/config/load.js';
@@ -45,6 +46,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     execute: async (ctx) => {
       calls.push({ action: 'record', phase: 'execute', params: ctx.params });
       opts.onRecord?.(ctx.params, world);
+      if (ctx.params['fail'] === true) throw new ActionError('failed', `record ${String(ctx.params['id'] ?? '')} failed as told`, { retryable: false });
       return { summary: 'recorded', rollbackState: { before: { ...world } } };
     },
     rollback: async (ctx) => {
@@ -52,7 +54,17 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       return { summary: 'undone' };
     },
   };
-  const actions = new Map<string, ActionPlugin>([...builtinActions, ['record', record as ActionPlugin]]);
+  // Waits (on the engine's clock) until its timeout aborts it, or for `ms`: a step that takes its time.
+  const wait: ActionPlugin<Record<string, unknown>> = {
+    type: 'wait', schema: recordParams, idempotent: false, mutates: false,
+    plan: async () => ({ summary: 'wait' }),
+    execute: async (ctx) => {
+      calls.push({ action: 'wait', phase: 'execute', params: ctx.params });
+      await ctx.clock.sleep(typeof ctx.params['ms'] === 'number' ? ctx.params['ms'] : 3_600_000, ctx.signal);
+      return { summary: 'waited' };
+    },
+  };
+  const actions = new Map<string, ActionPlugin>([...builtinActions, ['record', record as ActionPlugin], ['wait', wait as ActionPlugin]]);
   const config = compileConfig(opts.config, '/virtual/medic.yaml', { probes: builtinProbes });
   const runbooks = opts.runbooks.map((text, i) => compileRunbookText(text, { file: `/virtual/runbook-${i}.yaml`, actions, settleMs: 0 }));
   const store = await openSqliteStore({ file: ':memory:' });

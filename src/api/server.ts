@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { ZodError } from 'zod';
 import type { Engine } from '../engine/engine.js';
 import { ApiError } from './errors.js';
+import { executionControlRoutes } from './routes/execution-control.js';
 import { executionRoutes } from './routes/executions.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
@@ -32,5 +33,6 @@ export function buildServer(opts: ApiOptions): FastifyInstance {
   void app.register(healthRoutes(opts.engine));
   void app.register(incidentRoutes(opts.engine), { prefix: '/api/v1' });
   void app.register(executionRoutes(opts.engine), { prefix: '/api/v1' });
+  void app.register(executionControlRoutes(opts.engine), { prefix: '/api/v1' });
   return app;
 }

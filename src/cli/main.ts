@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerAudit } from './audit.js';
 import { registerDemo } from './demo.js';
+import { registerExecutionControl } from './executions.js';
 import { registerFault } from './fault.js';
 import { registerLists } from './lists.js';
 import { registerServe } from './serve.js';
@@ -15,6 +16,7 @@ registerDemo(program);
 registerValidate(program);
 registerFault(program);
 registerLists(program);
+registerExecutionControl(program);
 registerAudit(program);
 
 await program.parseAsync(process.argv);

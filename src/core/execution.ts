@@ -17,7 +17,7 @@ import type { ExecutionStatus } from './records.js';
  *   dry_run and shadowed are terminal records of what would have happened.
  */
 const TRANSITIONS: Record<ExecutionStatus, readonly ExecutionStatus[]> = {
-  pending: ['awaiting_approval', 'running', 'cancelled', 'dry_run', 'shadowed', 'failed'],
+  pending: ['awaiting_approval', 'running', 'cancelled', 'dry_run', 'shadowed', 'failed', 'held'],
   awaiting_approval: ['running', 'rejected', 'cancelled'],
   running: ['verifying', 'rolling_back', 'failed', 'succeeded', 'held'],
   // A person resumes (the step in doubt is run again or taken as done) or abandons it.

@@ -15,6 +15,7 @@ import type { Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
 import { Detector, type DetectorSink, type Problem } from './detector.js';
 import { EventBus } from './events.js';
+import { ExecutionControl } from './execution-control.js';
 import { Incidents } from './incidents.js';
 import { ProbeRunner } from './probe-runner.js';
 import { Remediator } from './remediator.js';
@@ -57,6 +58,8 @@ export class Engine {
   readonly incidents: Incidents;
   readonly remediator: Remediator;
   readonly executor: Executor;
+  /** Resume or abandon executions held for a person. */
+  readonly control: ExecutionControl;
   private readonly probes: ProbeRunner;
   private readonly rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -100,6 +103,11 @@ export class Engine {
       runbooks: () => this.deps.runbooks,
       rules: () => this.rulesByName,
       baseline: (target) => this.baseline(target),
+    });
+    this.control = new ExecutionControl({
+      store, clock, events: this.events, incidents: this.incidents, audit,
+      runbooks: () => this.deps.runbooks,
+      start: (execution, runbook) => this.remediator.resumeHeld(execution, runbook),
     });
     this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
     this.probes = new ProbeRunner({

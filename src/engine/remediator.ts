@@ -101,6 +101,13 @@ export class Remediator {
     }
   }
 
+  /** A held execution a person resumed (./execution-control.ts): claim its target and run it from its records. */
+  resumeHeld(execution: Execution, runbook: CompiledRunbook): void {
+    const incident = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) ?? null : null;
+    this.claim(execution, false, false);
+    this.start(execution, runbook, { incident, params: {} });
+  }
+
   /** May the engine decide about this incident again without a person? */
   mayReconsider(incident: Incident): boolean {
     return incident.status === 'open' || (incident.status === 'escalated' && this.retryable.has(incident.id));

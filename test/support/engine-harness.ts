@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/engine/log.js';
 import { builtinProbes } from '../../src/probes/index.js';
 import { compileRunbookText } from '../../src/runbooks/compile.js';
 import { openSqliteStore } from '../../src/store/database.js';
+import type { Store } from '../../src/store/types.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 
 /**
@@ -32,6 +33,8 @@ export interface HarnessOptions {
   /** What the `record` action does to the world when it runs. */
   readonly onRecord?: (params: Record<string, unknown>, world: Record<string, number>) => void;
   readonly target?: string;
+  /** Runs on the fresh store before the engine starts: the state a previous engine left behind. */
+  readonly prepare?: (store: Store) => Promise<void>;
 }
 
 const recordParams = z.looseObject({});
@@ -73,6 +76,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     config, runbooks, store, clock: systemClock, log: silentLogger,
     probePlugins: builtinProbes, actionPlugins: actions, supervisor: noSupervisor, notifier,
   });
+  await opts.prepare?.(store);
   await engine.start();
   const target = opts.target ?? 'web';
   const timer = setInterval(() => {

@@ -18,6 +18,7 @@ export interface CompiledConfig {
   /** Absolute paths of runbook files or directories. */
   readonly runbookPaths: readonly string[];
   readonly notify: { readonly channels: readonly ChannelConfig[] };
+  readonly schedules: readonly ScheduleConfig[];
 }
 
 export interface StorageConfig {
@@ -46,6 +47,20 @@ export interface PolicyConfig {
   readonly blastRadius: { readonly targetsPerHour: number };
   /** Default settle time after an action when a runbook names none. */
   readonly settleMs: number;
+  /** How long an execution waits for approval, per severity. */
+  readonly approvalTimeoutMs: Readonly<Record<Severity, number>>;
+  /** true: the requester may not approve their own execution at this severity. */
+  readonly fourEyes: Readonly<Record<Severity, boolean>>;
+}
+
+export interface ScheduleConfig {
+  readonly name: string;
+  readonly runbook: string;
+  readonly target: string;
+  readonly cron: string;
+  readonly timezone: string;
+  readonly catchUp: boolean;
+  readonly severity: Severity;
 }
 
 export interface TargetConfig {

@@ -11,9 +11,11 @@ import { Executor } from '../executor/executor.js';
 import type { Evidence } from '../executor/types.js';
 import type { ProbePlugin } from '../probes/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
+import type { Severity } from '../core/severity.js';
 import type { Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
 import { Detector, type DetectorSink, type Problem } from './detector.js';
+import { ApprovalDeadlines } from './approval-deadlines.js';
 import { EventBus } from './events.js';
 import { ExecutionControl } from './execution-control.js';
 import { Incidents } from './incidents.js';
@@ -60,6 +62,7 @@ export class Engine {
   readonly executor: Executor;
   /** Resume or abandon executions held for a person. */
   readonly control: ExecutionControl;
+  readonly approvalDeadlines: ApprovalDeadlines;
   private readonly probes: ProbeRunner;
   private readonly rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -104,6 +107,10 @@ export class Engine {
       rules: () => this.rulesByName,
       baseline: (target) => this.baseline(target),
     });
+    this.approvalDeadlines = new ApprovalDeadlines({
+      store, clock, events: this.events, incidents: this.incidents, notifier: deps.notifier, audit,
+      timeoutMs: () => config.policy.approvalTimeoutMs,
+    });
     this.control = new ExecutionControl({
       store, clock, events: this.events, incidents: this.incidents, audit,
       runbooks: () => this.deps.runbooks,
@@ -140,6 +147,7 @@ export class Engine {
       if (target.process) await this.deps.supervisor.start(target.name);
     }
     this.probes.start();
+    this.approvalDeadlines.start();
     this.loopDone = this.loop();
     await this.audit('engine', 'engine', 'started', { mode: this.settings.mode, autoRemediation: this.settings.autoRemediation });
   }
@@ -148,6 +156,7 @@ export class Engine {
     if (this.stopper.signal.aborted) return;
     this.stopper.abort();
     await this.probes.stop();
+    await this.approvalDeadlines.stop();
     await this.executor.stop();
     // Executions stop at their next step boundary; none may touch the store after it closes.
     await this.remediator.idle();
@@ -189,7 +198,7 @@ export class Engine {
     return this.settings;
   }
 
-  policy(): PolicySettings & { breakerFailures: number } {
+  policy(): PolicySettings & { breakerFailures: number; fourEyes: Readonly<Record<Severity, boolean>> } {
     const p = this.deps.config.policy;
     return {
       mode: this.settings.mode,
@@ -200,6 +209,7 @@ export class Engine {
       maxConcurrent: p.maxConcurrent,
       blastRadius: p.blastRadius,
       breakerFailures: p.circuitBreaker.failures,
+      fourEyes: p.fourEyes,
     };
   }
 

@@ -88,6 +88,9 @@ export class Executor {
 
   private async loop(run: Run): Promise<void> {
     const shape = shapeOfFlat(run.flat, run.runbook, this.deps.actions);
+    // Resumed (after a restart or by a person) part way: the records say where it is; the
+    // status machine needs it back in `running` before it verifies, undoes or finishes.
+    if (run.execution.status === 'pending' && run.records.length > 0) await this.transition(run, 'running', {});
     for (;;) {
       if (this.stopping) return;
       const cmd = nextCommand(shape, run.records, { ms: this.elapsed(run) });
@@ -281,7 +284,7 @@ export class Executor {
 
   private async finish(run: Run, outcome: 'succeeded' | 'failed' | 'rolled_back', reason: string, needsPerson = false): Promise<void> {
     const now = this.deps.clock.now();
-    if (outcome === 'rolled_back' && run.execution.status === 'succeeded') await this.transition(run, 'rolling_back', {});
+    if (outcome === 'rolled_back' && run.execution.status !== 'rolling_back') await this.transition(run, 'rolling_back', {});
     await this.transition(run, outcome, { finishedAt: now, error: outcome === 'succeeded' ? null : redactString(reason) });
     await this.deps.audit('execution', run.execution.id, outcome, { runbook: run.runbook.name, target: run.execution.target, reason });
     await this.hooks.onOutcome(run.execution, outcome, reason, run.ctx, needsPerson);

@@ -101,6 +101,8 @@ describe('loadConfig: defaults and overrides', () => {
       rateLimits: { globalPerMinute: 1, globalPerHour: 10, perTargetPerHour: 10 },
       cooldownMs: 120_000, circuitBreaker: { failures: 3 }, maxConcurrent: 4,
       blastRadius: { targetsPerHour: 3 }, settleMs: 5000,
+      approvalTimeoutMs: { P0: 15 * 60_000, P1: 60 * 60_000, P2: 60 * 60_000, P3: 60 * 60_000 },
+      fourEyes: { P0: true, P1: true, P2: true, P3: true },
     });
     expect(c.targets.api).toEqual({ name: 'api', labels: {}, process: null });
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Clock } from '../../src/core/clock.js';
 import { ActionError } from '../../src/core/errors.js';
 import type { ActionPlugin, NotifierPort, Notification } from '../../src/actions/types.js';
 import { builtinActions } from '../../src/actions/index.js';
@@ -35,6 +36,10 @@ export interface HarnessOptions {
   readonly target?: string;
   /** Runs on the fresh store before the engine starts: the state a previous engine left behind. */
   readonly prepare?: (store: Store) => Promise<void>;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+  /** Emit the world's values every 20 ms of real time (default true). */
+  readonly feed?: boolean;
 }
 
 const recordParams = z.looseObject({});
@@ -73,14 +78,16 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const store = await openSqliteStore({ file: ':memory:' });
   const notifier: NotifierPort = { notify: (n) => void notifications.push(n) };
   const engine = new Engine({
-    config, runbooks, store, clock: systemClock, log: silentLogger,
+    config, runbooks, store, clock: opts.clock ?? systemClock, log: silentLogger,
     probePlugins: builtinProbes, actionPlugins: actions, supervisor: noSupervisor, notifier,
   });
   await opts.prepare?.(store);
   await engine.start();
   const target = opts.target ?? 'web';
+  const clock = opts.clock ?? systemClock;
   const timer = setInterval(() => {
-    const at = Date.now();
+    if (opts.feed === false) return;
+    const at = clock.now();
     engine.ingest(Object.entries(world).map(([name, value]) => ({ source: 'test', target, name, value, labels: {}, at })));
   }, 20);
   return {

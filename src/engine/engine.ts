@@ -15,8 +15,10 @@ import type { Severity } from '../core/severity.js';
 import type { Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
 import { Detector, type DetectorSink, type Problem } from './detector.js';
+import { BUSY_EXECUTION_STATUSES } from '../core/execution.js';
 import { ApprovalDeadlines } from './approval-deadlines.js';
 import { EventBus } from './events.js';
+import { Scheduler } from './scheduler.js';
 import { ExecutionControl } from './execution-control.js';
 import { Incidents } from './incidents.js';
 import { ProbeRunner } from './probe-runner.js';
@@ -63,6 +65,7 @@ export class Engine {
   /** Resume or abandon executions held for a person. */
   readonly control: ExecutionControl;
   readonly approvalDeadlines: ApprovalDeadlines;
+  readonly scheduler: Scheduler;
   private readonly probes: ProbeRunner;
   private readonly rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -111,6 +114,22 @@ export class Engine {
       store, clock, events: this.events, incidents: this.incidents, notifier: deps.notifier, audit,
       timeoutMs: () => config.policy.approvalTimeoutMs,
     });
+    this.scheduler = new Scheduler({
+      clock, events: this.events, schedules: config.schedules, audit,
+      runbooks: () => this.deps.runbooks,
+      autoRemediation: () => this.settings.autoRemediation,
+      // Silences land with the API work (issue-3b); until then nothing is silenced.
+      isSilenced: () => false,
+      state: store.settings,
+      isActive: async (id) => {
+        const e = await store.executions.get(id);
+        return e !== undefined && [...BUSY_EXECUTION_STATUSES, 'awaiting_approval', 'held'].includes(e.status);
+      },
+      request: async (runbook, s, reason) => {
+        const r = await this.remediator.requestManual(runbook, s.target, { actor: `schedule:${s.name}`, dryRun: false, severity: s.severity, incident: null, reason });
+        return { executionId: r.execution?.id ?? null, verdict: r.verdict.kind, reason: r.verdict.reason };
+      },
+    });
     this.control = new ExecutionControl({
       store, clock, events: this.events, incidents: this.incidents, audit,
       runbooks: () => this.deps.runbooks,
@@ -148,6 +167,7 @@ export class Engine {
     }
     this.probes.start();
     this.approvalDeadlines.start();
+    this.scheduler.start();
     this.loopDone = this.loop();
     await this.audit('engine', 'engine', 'started', { mode: this.settings.mode, autoRemediation: this.settings.autoRemediation });
   }
@@ -157,6 +177,7 @@ export class Engine {
     this.stopper.abort();
     await this.probes.stop();
     await this.approvalDeadlines.stop();
+    await this.scheduler.stop();
     await this.executor.stop();
     // Executions stop at their next step boundary; none may touch the store after it closes.
     await this.remediator.idle();

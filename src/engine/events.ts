@@ -19,6 +19,10 @@ export interface EngineEvents {
   'step:finished': { readonly execution: Execution; readonly step: StepRecord };
   'breaker:changed': { readonly key: string; readonly state: 'open' | 'closed'; readonly failures: readonly number[] };
   'setting:changed': { readonly key: string; readonly value: unknown; readonly actor: string };
+  'schedule:run': {
+    readonly schedule: string; readonly at: number; readonly outcome: 'started' | 'skipped' | 'failed';
+    readonly reason: string; readonly executionId: string | null;
+  };
 }
 
 export type EventName = keyof EngineEvents;

@@ -327,3 +327,27 @@ describe('loadConfig: errors name file, line and field', () => {
     expect(lines).toHaveLength(3);
   });
 });
+
+describe('schedules in medic.yaml', () => {
+  it('names the field of a bad cron pattern, an unknown time zone and an unknown target', async () => {
+    const { compileConfig } = await import('../../src/config/load.js');
+    const { probes } = await import('../fixtures/registries.js');
+    const text = [
+      'targets:', '  - name: db', 'schedules:',
+      '  - { name: a, runbook: r, target: db, cron: "61 * * * *" }',
+      '  - { name: b, runbook: r, target: db, cron: "0 3 * * 0", timezone: Mars/Olympus }',
+      '  - { name: c, runbook: r, target: nope, cron: "0 3 * * 0", catch_up: true }',
+    ].join('\n');
+    let lines: string[] = [];
+    try {
+      compileConfig(text, 'm.yaml', { probes });
+    } catch (err) {
+      lines = (err as { lines(): string[] }).lines();
+    }
+    expect(lines).toEqual([
+      expect.stringMatching(/^m\.yaml:4:\d+ schedules\[0\]\.cron: not a valid cron pattern: /),
+      expect.stringMatching(/^m\.yaml:5:\d+ schedules\[1\]\.timezone: unknown time zone 'Mars\/Olympus'/),
+      expect.stringMatching(/^m\.yaml:6:\d+ schedules\[2\]\.target: unknown target 'nope'/),
+    ]);
+  });
+});

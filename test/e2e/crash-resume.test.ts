@@ -17,7 +17,8 @@ import { runCli, startCli } from '../support/cli.js';
  * finished, or be held for a person with exactly one non-idempotent step in
  * doubt, and the audit chain must verify.
  */
-const ITERATIONS = Number(process.env["CRASH_ITERATIONS"] ?? 50);
+const ITERATIONS = Number(process.env['CRASH_ITERATIONS'] ?? 50);
+const PARALLEL = 3;
 
 const runbook = (dir: string) => `
 name: fix-drift
@@ -87,7 +88,8 @@ function count(lines: string[], s: string): number {
 describe('executions survive SIGKILL', () => {
   it(`finishes or holds for a person after a kill at a random point, ${ITERATIONS} times over, never repeating a step that is not safe to repeat`, async () => {
     const outcomes: Record<string, number> = {};
-    for (let i = 0; i < ITERATIONS; i++) {
+    // A few stores at a time: most of an iteration is a node process starting.
+    const iteration = async (i: number): Promise<void> => {
       const dir = mkdtempSync(join(tmpdir(), 'medic-crash-'));
       try {
         writeFileSync(join(dir, 'desired.conf'), 'good\n');
@@ -157,8 +159,11 @@ describe('executions survive SIGKILL', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-    }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, async (_, w) => {
+      for (let i = w; i < ITERATIONS; i += PARALLEL) await iteration(i);
+    }));
     // Both paths were exercised (a kill mid non-idempotent step is likely in 50 tries).
     expect(Object.keys(outcomes)).toContain('succeeded');
-  }, 240_000);
+  }, 480_000);
 });

@@ -85,3 +85,29 @@ describe('executions held for a person after a crash', () => {
     await expect(h.engine.control.resume('exe_crashed', 'alice', { assumeDone: false, comment: null })).rejects.toThrow(/is failed, not held/);
   });
 });
+
+describe('resume and abandon over HTTP', () => {
+  it('POST /api/v1/executions/:id/resume and /abandon decide a held execution, with the actor recorded', async () => {
+    const { buildServer } = await import('../../src/api/server.js');
+    await held();
+    const app = buildServer({ engine: h.engine });
+    try {
+      const bad = await app.inject({ method: 'POST', url: '/api/v1/executions/exe_crashed/abandon', payload: {} });
+      expect(bad.statusCode).toBe(400);
+      const done = h.next('execution:transition', (x) => x.execution.id === 'exe_crashed' && x.execution.status === 'succeeded');
+      const ok = await app.inject({ method: 'POST', url: '/api/v1/executions/exe_crashed/resume', headers: { 'x-medic-actor': 'dana' }, payload: { assume_done: true } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({ id: 'exe_crashed', status: 'pending' });
+      await done;
+      const again = await app.inject({ method: 'POST', url: '/api/v1/executions/exe_crashed/abandon', payload: { reason: 'late' } });
+      expect(again.statusCode).toBe(409);
+      expect(again.json().error.message).toBe('execution exe_crashed is succeeded, not held for a person');
+      const missing = await app.inject({ method: 'POST', url: '/api/v1/executions/exe_nothere/resume', payload: {} });
+      expect(missing.statusCode).toBe(404);
+      const audit = await h.engine.store.audit.list({ subject: 'exe_crashed', actor: 'dana' });
+      expect(audit.items.map((a) => a.result)).toEqual(['resumed_by_person']);
+    } finally {
+      await app.close();
+    }
+  });
+});

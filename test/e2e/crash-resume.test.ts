@@ -18,7 +18,7 @@ import { runCli, startCli } from '../support/cli.js';
  * doubt, and the audit chain must verify.
  */
 const ITERATIONS = Number(process.env['CRASH_ITERATIONS'] ?? 50);
-const PARALLEL = 3;
+const PARALLEL = 2;
 
 const runbook = (dir: string) => `
 name: fix-drift
@@ -132,8 +132,10 @@ describe('executions survive SIGKILL', () => {
         let steps: StepRecord[];
         let all: Execution[];
         let chain: { ok: boolean };
+        let incidentStatus: string | undefined;
         try {
           all = (await store.executions.list({})).items;
+          incidentStatus = execution.incidentId ? (await store.incidents.get(execution.incidentId))?.status : undefined;
           steps = await store.executions.steps(execution.id);
           chain = await store.audit.verify();
         } finally {
@@ -159,6 +161,7 @@ describe('executions survive SIGKILL', () => {
           expect(doubt.map((s) => s.name), context).toHaveLength(1);
           expect(['s1', 's3'], context).toContain(doubt[0]!.name);
           expect([...latest.values()].filter((s) => s.index > doubt[0]!.index), context).toEqual([]);
+          expect(incidentStatus, context).toBe('escalated');
         }
         // What `medic audit verify` checks; the CLI itself (a further node start) on every tenth store.
         expect(chain.ok, context).toBe(true);

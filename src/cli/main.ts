@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { registerAudit } from './audit.js';
 import { registerBacktest } from './backtest.js';
 import { registerDemo } from './demo.js';
-import { registerExecutionControl } from './executions.js';
+import { registerExecutionControl } from './execution-control.js';
 import { registerFault } from './fault.js';
 import { registerLists } from './lists.js';
 import { registerServe } from './serve.js';

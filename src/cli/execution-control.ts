@@ -15,10 +15,9 @@ export function registerExecutionControl(program: Command): void {
     .option('--assume-done', 'the step in doubt did happen (you checked): do not run it again')
     .option('--comment <text>', 'why, for the audit log')
     .option('--as <name>', 'who you are, for the audit log', process.env['USER'] ?? 'cli')
-    .option('--url <url>', 'Medic API (env MEDIC_URL)', defaultUrl())
-    .action(async (id: string, opts: { assumeDone?: boolean; comment?: string; as: string; url: string }) => {
+    .action(async (id: string, opts: { assumeDone?: boolean; comment?: string; as: string }, cmd: Command) => {
       await run(async () => {
-        const e = await api<Execution>({ url: opts.url, actor: opts.as }, 'POST', `api/v1/executions/${encodeURIComponent(id)}/resume`,
+        const e = await api<Execution>({ url: urlOf(cmd), actor: opts.as }, 'POST', `api/v1/executions/${encodeURIComponent(id)}/resume`,
           { assume_done: opts.assumeDone === true, ...(opts.comment ? { comment: opts.comment } : {}) });
         process.stdout.write(`resumed ${e.id} (${e.runbook} on ${e.target}) as ${opts.as}\n`);
       });
@@ -29,13 +28,18 @@ export function registerExecutionControl(program: Command): void {
     .argument('<execution-id>')
     .requiredOption('--reason <text>', 'why, for the audit log')
     .option('--as <name>', 'who you are, for the audit log', process.env['USER'] ?? 'cli')
-    .option('--url <url>', 'Medic API (env MEDIC_URL)', defaultUrl())
-    .action(async (id: string, opts: { reason: string; as: string; url: string }) => {
+    .action(async (id: string, opts: { reason: string; as: string }, cmd: Command) => {
       await run(async () => {
-        const e = await api<Execution>({ url: opts.url, actor: opts.as }, 'POST', `api/v1/executions/${encodeURIComponent(id)}/abandon`, { reason: opts.reason });
+        const e = await api<Execution>({ url: urlOf(cmd), actor: opts.as }, 'POST', `api/v1/executions/${encodeURIComponent(id)}/abandon`, { reason: opts.reason });
         process.stdout.write(`abandoned ${e.id} (${e.runbook} on ${e.target}) as ${opts.as}\n`);
       });
     });
+}
+
+/** `--url` belongs to the `executions` command (commander gives it to the parent): read it from there. */
+function urlOf(cmd: Command): string {
+  const url = (cmd.optsWithGlobals() as { url?: unknown }).url;
+  return typeof url === 'string' ? url : defaultUrl();
 }
 
 async function run(fn: () => Promise<void>): Promise<void> {

@@ -101,6 +101,7 @@ function count(lines: string[], s: string): number {
 describe('executions survive SIGKILL', () => {
   it(`finishes or holds for a person after a kill at a random point, ${ITERATIONS} times over, never repeating a step that is not safe to repeat`, async () => {
     const outcomes: Record<string, number> = {};
+    let personActed = false;
     // A few stores at a time: most of an iteration is a node process starting.
     const iteration = async (i: number): Promise<void> => {
       const dir = mkdtempSync(join(tmpdir(), 'medic-crash-'));
@@ -123,6 +124,13 @@ describe('executions survive SIGKILL', () => {
 
         const second = await serve(dir);
         const execution = await settled(second.url, Date.now() + 20_000);
+        // Once, a person abandons a held execution with the real CLI against the running engine.
+        let abandoned = false;
+        if (execution.status === 'held' && !personActed) {
+          personActed = abandoned = true;
+          const cli = await runCli(['executions', 'abandon', execution.id, '--reason', 'checked by hand', '--as', 'tester', '--url', second.url]);
+          expect(cli.stdout + cli.stderr).toContain(`abandoned ${execution.id}`);
+        }
         second.child.kill('SIGTERM');
         await exited(second.child);
 
@@ -135,6 +143,7 @@ describe('executions survive SIGKILL', () => {
         let incidentStatus: string | undefined;
         try {
           all = (await store.executions.list({})).items;
+          if (abandoned) expect((await store.executions.get(execution.id))?.error).toBe('abandoned by tester: checked by hand');
           incidentStatus = execution.incidentId ? (await store.incidents.get(execution.incidentId))?.status : undefined;
           steps = await store.executions.steps(execution.id);
           chain = await store.audit.verify();

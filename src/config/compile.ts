@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { compileBands, compileCondition } from './condition.js';
 import { compileIntake } from './compile-intake.js';
 import { compileChannels } from './compile-notify.js';
+import { cronProblem } from './cron.js';
 import { CONFIG_DEFAULTS as D } from './defaults.js';
 import type { PathSegment } from './errors.js';
 import type { IssueList } from './issues.js';
@@ -9,7 +10,7 @@ import { checkParams, unknownPlugin, type PluginSchemas } from './params.js';
 import { labelsOf, ms } from './primitives.js';
 import type { ConfigSpec, ProbeSpec, ProcessSpecRaw, RuleSpec, TargetSpec } from './schema.js';
 import type {
-  CompiledConfig, CompiledRule, PolicyConfig, ProbeConfig, ProcessSpec, TargetConfig,
+  CompiledConfig, CompiledRule, PolicyConfig, ProbeConfig, ProcessSpec, ScheduleConfig, TargetConfig,
 } from './types.js';
 
 export interface ConfigOverrides {
@@ -55,6 +56,7 @@ export function compileSpec(spec: ConfigSpec, file: string | null, issues: Issue
     runbookPaths: (spec.runbooks?.paths ?? []).map((p) => resolve(baseDir, p)),
     notify: { channels: compileChannels(spec.notify?.channels, dashboardUrl, baseDir, issues), dashboardUrl },
     intake: intake.intake,
+    schedules: compileSchedules(spec.schedules ?? [], targets, issues),
   };
 }
 
@@ -80,7 +82,45 @@ function compilePolicy(p: NonNullable<ConfigSpec['policy']>): PolicyConfig {
     maxConcurrent: p.max_concurrent ?? D.policy.maxConcurrent,
     blastRadius: { targetsPerHour: p.blast_radius?.targets_per_hour ?? D.policy.blastRadiusTargetsPerHour },
     settleMs: ms(p.settle, D.policy.settle),
+    approvalTimeoutMs: {
+      P0: ms(p.approval_timeout?.P0, D.policy.approvalTimeout.P0),
+      P1: ms(p.approval_timeout?.P1, D.policy.approvalTimeout.P1),
+      P2: ms(p.approval_timeout?.P2, D.policy.approvalTimeout.P2),
+      P3: ms(p.approval_timeout?.P3, D.policy.approvalTimeout.P3),
+    },
+    fourEyes: {
+      P0: p.four_eyes?.P0 ?? D.policy.fourEyes.P0,
+      P1: p.four_eyes?.P1 ?? D.policy.fourEyes.P1,
+      P2: p.four_eyes?.P2 ?? D.policy.fourEyes.P2,
+      P3: p.four_eyes?.P3 ?? D.policy.fourEyes.P3,
+    },
   };
+}
+
+function compileSchedules(specs: NonNullable<ConfigSpec['schedules']>, targets: Record<string, TargetConfig>, issues: IssueList): ScheduleConfig[] {
+  uniqueNames(specs, 'schedules', 'schedule', issues);
+  return specs.map((s, i) => {
+    const timezone = s.timezone ?? D.schedule.timezone;
+    if (!targets[s.target]) issues.add(['schedules', i, 'target'], `unknown target '${s.target}' (targets: ${Object.keys(targets).join(', ') || 'none'})`);
+    if (!validTimeZone(timezone)) issues.add(['schedules', i, 'timezone'], `unknown time zone '${timezone}' (an IANA name like Europe/Berlin or UTC)`);
+    else {
+      const problem = cronProblem(s.cron, timezone);
+      if (problem) issues.add(['schedules', i, 'cron'], `not a valid cron pattern: ${problem}`);
+    }
+    return {
+      name: s.name, runbook: s.runbook, target: s.target, cron: s.cron, timezone,
+      catchUp: s.catch_up ?? D.schedule.catchUp, severity: s.severity ?? D.schedule.severity,
+    };
+  });
+}
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Reports a name seen before, pointing at the second one and naming the first. */

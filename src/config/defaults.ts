@@ -18,7 +18,12 @@ export const CONFIG_DEFAULTS = {
     maxConcurrent: 4,
     blastRadiusTargetsPerHour: 3,
     settle: '5s',
+    // SPEC §5: a P0 waits 15 minutes for a person, a P1 an hour; then the incident is escalated.
+    approvalTimeout: { P0: '15m', P1: '60m', P2: '60m', P3: '60m' },
+    // Four eyes: whoever asked for an execution may not approve it, at any severity, unless config says so.
+    fourEyes: { P0: true, P1: true, P2: true, P3: true },
   },
+  schedule: { timezone: 'UTC', catchUp: false, severity: 'P3' },
   probe: { interval: '10s', timeout: '5s' },
   process: {
     replicas: 1,

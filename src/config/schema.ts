@@ -50,7 +50,29 @@ const policySchema = z.strictObject({
     targets_per_hour: int(1).optional().meta({ default: D.policy.blastRadiusTargetsPerHour }),
   }).optional(),
   settle: duration({ default: D.policy.settle, description: 'Wait after an action when a runbook names no settle time.' }).optional(),
+  approval_timeout: z.strictObject({
+    P0: duration({ default: D.policy.approvalTimeout.P0 }).optional(),
+    P1: duration({ default: D.policy.approvalTimeout.P1 }).optional(),
+    P2: duration({ default: D.policy.approvalTimeout.P2 }).optional(),
+    P3: duration({ default: D.policy.approvalTimeout.P3 }).optional(),
+  }).optional().meta({ description: 'How long an execution waits for a person; then it is never run and the incident is escalated.' }),
+  four_eyes: z.strictObject({
+    P0: z.boolean().optional().meta({ default: D.policy.fourEyes.P0 }),
+    P1: z.boolean().optional().meta({ default: D.policy.fourEyes.P1 }),
+    P2: z.boolean().optional().meta({ default: D.policy.fourEyes.P2 }),
+    P3: z.boolean().optional().meta({ default: D.policy.fourEyes.P3 }),
+  }).optional().meta({ description: 'true: whoever asked for an execution of this severity cannot approve it; false allows it.' }),
 });
+
+const scheduleSchema = z.strictObject({
+  name,
+  runbook: name.meta({ description: 'The runbook to run.' }),
+  target: name.meta({ description: 'A configured target.' }),
+  cron: z.string().min(1).meta({ description: 'Five fields (minute hour day month weekday), or six with seconds first, e.g. "0 3 * * 0" = Sundays 03:00.' }),
+  timezone: z.string().min(1).optional().meta({ default: D.schedule.timezone, description: 'IANA time zone the cron fields are read in, e.g. Europe/Berlin.' }),
+  catch_up: z.boolean().optional().meta({ default: D.schedule.catchUp, description: 'Run once at start-up when a run was missed while the engine was down.' }),
+  severity: severity.optional().meta({ default: D.schedule.severity, description: 'Severity the policy sees for these runs (P0/P1 wait for approval).' }),
+}).meta({ description: 'A runbook on a cron schedule, with the same policy, audit and metrics as any execution.' });
 
 const envValue = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -168,6 +190,7 @@ export const configSchema = z
       dashboard_url: z.string().url().optional().meta({ description: 'Links in notifications point here.' }),
     }).optional(),
     intake: intakeSchema.optional(),
+    schedules: z.array(scheduleSchema).optional(),
   })
   .meta({ title: 'Medic configuration (medic.yaml)' });
 

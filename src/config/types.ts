@@ -22,6 +22,7 @@ export interface CompiledConfig {
   readonly runbookPaths: readonly string[];
   readonly notify: { readonly channels: readonly ChannelConfig[]; readonly dashboardUrl: string | null };
   readonly intake: IntakeConfig;
+  readonly schedules: readonly ScheduleConfig[];
 }
 
 /** Pushed alerts (src/intake): who may send them and where they go. */
@@ -69,6 +70,20 @@ export interface PolicyConfig {
   readonly blastRadius: { readonly targetsPerHour: number };
   /** Default settle time after an action when a runbook names none. */
   readonly settleMs: number;
+  /** How long an execution waits for approval, per severity. */
+  readonly approvalTimeoutMs: Readonly<Record<Severity, number>>;
+  /** true: the requester may not approve their own execution at this severity. */
+  readonly fourEyes: Readonly<Record<Severity, boolean>>;
+}
+
+export interface ScheduleConfig {
+  readonly name: string;
+  readonly runbook: string;
+  readonly target: string;
+  readonly cron: string;
+  readonly timezone: string;
+  readonly catchUp: boolean;
+  readonly severity: Severity;
 }
 
 export interface TargetConfig {

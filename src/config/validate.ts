@@ -110,6 +110,14 @@ export function crossReferences(config: CompiledConfig, runbooks: readonly Compi
       }
     });
   });
+  config.schedules.forEach((sch, i) => {
+    if (!runbookNames.has(sch.runbook)) {
+      out.push({
+        level: 'error', in: 'config', file: config.file ?? '<config>', path: ['schedules', i, 'runbook'],
+        message: `unknown runbook '${sch.runbook}' (loaded: ${[...runbookNames].join(', ') || 'none'})`,
+      });
+    }
+  });
   for (const rb of runbooks) {
     rb.match.rules.forEach((rule, j) => {
       if (!ruleNames.has(rule)) {

@@ -12,12 +12,16 @@ import type { ExecutionStatus } from './records.js';
  *                                     └──► failed (worse, and nothing to undo)
  *         rolling_back ──► running (next strategy) | failed | rolled_back
  *
+ *   running ──► held (a step's outcome is unknown after a crash) ──► pending (a person resumes) | failed (abandoned)
+ *
  *   dry_run and shadowed are terminal records of what would have happened.
  */
 const TRANSITIONS: Record<ExecutionStatus, readonly ExecutionStatus[]> = {
-  pending: ['awaiting_approval', 'running', 'cancelled', 'dry_run', 'shadowed', 'failed'],
+  pending: ['awaiting_approval', 'running', 'cancelled', 'dry_run', 'shadowed', 'failed', 'held'],
   awaiting_approval: ['running', 'rejected', 'cancelled'],
-  running: ['verifying', 'rolling_back', 'failed', 'succeeded'],
+  running: ['verifying', 'rolling_back', 'failed', 'succeeded', 'held'],
+  // A person resumes (the step in doubt is run again or taken as done) or abandons it.
+  held: ['pending', 'running', 'failed'],
   verifying: ['succeeded', 'rolling_back', 'failed', 'running'],
   rolling_back: ['running', 'failed', 'rolled_back'],
   succeeded: ['rolled_back', 'rolling_back', 'failed'],

@@ -38,6 +38,8 @@ export interface TimelineEntry {
 
 export const EXECUTION_STATUSES = [
   'pending', 'awaiting_approval', 'running', 'verifying', 'rolling_back',
+  /** A step's outcome is unknown after a crash: waits for a person to resume or abandon it. */
+  'held',
   'succeeded', 'failed', 'rolled_back', 'rejected', 'cancelled', 'dry_run', 'shadowed',
 ] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];

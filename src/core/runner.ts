@@ -13,15 +13,40 @@ import type { StepRecord } from './records.js';
 export interface StepShape {
   readonly action: string;
   readonly onFailure: 'abort' | 'skip' | 'continue';
+  /**
+   * The runbook steps (chains) this step was called through, outermost first:
+   * the steps start..end (inclusive) of the strategy came from one called runbook.
+   */
+  readonly groups?: readonly GroupShape[];
   /** An explicit rollback, or an action that can undo itself. */
   readonly canRollback: boolean;
   /** Safe to run again when a crash left its outcome unknown. */
   readonly idempotent: boolean;
 }
 
+export interface GroupShape {
+  readonly start: number;
+  readonly end: number;
+  readonly onFailure: 'abort' | 'skip' | 'continue';
+}
+
 export interface RunbookShape {
   readonly strategies: readonly { readonly steps: readonly StepShape[] }[];
   readonly watch: boolean;
+  /**
+   * What a failed strategy does before the next one (or the end): undo its
+   * completed steps last first (the default, and chain strategy
+   * rollback-on-failure), or stop and leave them (stop-on-failure,
+   * continue-on-error).
+   */
+  readonly onFailure?: 'rollback' | 'stop';
+  /** A chain's max_duration: past it no further step starts and the strategy has failed. 0 = none. */
+  readonly maxDurationMs?: number;
+}
+
+/** Where the execution stands in time; only chains with max_duration ask. */
+export interface Elapsed {
+  readonly ms: number;
 }
 
 export type Command =
@@ -35,12 +60,14 @@ export type Command =
     readonly kind: 'finish'; readonly status: 'succeeded' | 'failed' | 'rolled_back'; readonly strategy: number; readonly reason: string;
     /** Set when nothing more should be tried automatically: the target's state is not known. */
     readonly needsPerson?: true;
+    /** Set when a step's outcome is unknown: the execution is held for a person to resume or abandon. */
+    readonly hold?: true;
   };
 
-export function nextCommand(shape: RunbookShape, records: readonly StepRecord[]): Command {
+export function nextCommand(shape: RunbookShape, records: readonly StepRecord[], elapsed: Elapsed = { ms: 0 }): Command {
   const last = shape.strategies.length - 1;
   for (let s = 0; s <= last; s++) {
-    const outcome = strategyOutcome(shape, s, records);
+    const outcome = strategyOutcome(shape, s, records, elapsed);
     if (outcome.kind === 'command') return outcome.command;
     if (outcome.kind === 'succeeded') {
       if (!shape.watch) return { kind: 'finish', status: 'succeeded', strategy: s, reason: 'verified' };
@@ -56,8 +83,8 @@ export function nextCommand(shape: RunbookShape, records: readonly StepRecord[])
       // With nothing undone, "rolled back" would be untrue: the fix did not hold.
       return { kind: 'finish', status: undone ? 'rolled_back' : 'failed', strategy: s, reason: undone ? why : `${why}; nothing to undo` };
     }
-    // This strategy failed: undo what it did, then try the next one.
-    const undo = nextRollback(shape, s, records, outcome.reason);
+    // This strategy failed: undo what it did (unless a chain says stop), then try the next one.
+    const undo = shape.onFailure === 'stop' ? null : nextRollback(shape, s, records, outcome.reason);
     if (undo) return undo;
     if (s === last) return { kind: 'finish', status: 'failed', strategy: s, reason: outcome.reason };
   }
@@ -69,29 +96,53 @@ type Outcome =
   | { readonly kind: 'succeeded' }
   | { readonly kind: 'failed'; readonly reason: string };
 
-function strategyOutcome(shape: RunbookShape, s: number, records: readonly StepRecord[]): Outcome {
+function strategyOutcome(shape: RunbookShape, s: number, records: readonly StepRecord[], elapsed: Elapsed): Outcome {
   const steps = shape.strategies[s]!.steps;
-  for (let i = 0; i < steps.length; i++) {
+  const limit = shape.maxDurationMs ?? 0;
+  const over = limit > 0 && elapsed.ms >= limit;
+  const overReason = `max_duration ${limit} ms exceeded: the chain stopped`;
+  let i = 0;
+  next: while (i < steps.length) {
     const rec = latest(records, (r) => r.phase === 'step' && r.strategy === s && r.index === i);
-    if (!rec || rec.status === 'pending') return { kind: 'command', command: { kind: 'run_step', strategy: s, index: i, retry: false } };
+    if (!rec || rec.status === 'pending') {
+      if (over) return { kind: 'failed', reason: overReason };
+      return { kind: 'command', command: { kind: 'run_step', strategy: s, index: i, retry: false } };
+    }
     if (rec.status === 'running') {
-      return steps[i]!.idempotent
-        ? { kind: 'command', command: { kind: 'run_step', strategy: s, index: i, retry: true } }
-        : { kind: 'command', command: { kind: 'in_doubt', strategy: s, index: i } };
+      if (!steps[i]!.idempotent) return { kind: 'command', command: { kind: 'in_doubt', strategy: s, index: i } };
+      if (over) return { kind: 'failed', reason: overReason };
+      return { kind: 'command', command: { kind: 'run_step', strategy: s, index: i, retry: true } };
     }
     if (rec.status === 'unknown') {
-      return { kind: 'command', command: { kind: 'finish', status: 'failed', strategy: s, needsPerson: true,
+      return { kind: 'command', command: { kind: 'finish', status: 'failed', strategy: s, needsPerson: true, hold: true,
         reason: `step "${rec.name}" was left in doubt when the engine stopped and is not safe to repeat: a person must decide` } };
     }
-    if (rec.status === 'failed' && steps[i]!.onFailure === 'abort') {
-      return { kind: 'failed', reason: `step "${rec.name}" failed: ${rec.error ?? 'unknown error'}` };
+    if (rec.status !== 'failed') {
+      // succeeded, or skipped (by `when`): go on with the next step.
+      i++;
+      continue;
     }
-    // skip: the strategy's remaining steps are left out and verify decides whether it worked.
-    if (rec.status === 'failed' && steps[i]!.onFailure === 'skip') break;
-    // succeeded, skipped (by `when`) or failed with continue: go on with the next step.
+    // A failure goes up through the runbooks it was called through until a level continues or skips:
+    // continue goes on after that level; skip leaves out the rest of the sequence that level is in.
+    const levels = [{ onFailure: steps[i]!.onFailure, end: i }, ...[...(steps[i]!.groups ?? [])].reverse()];
+    for (let k = 0; k < levels.length; k++) {
+      const level = levels[k]!;
+      if (level.onFailure === 'continue') {
+        i = level.end + 1;
+        continue next;
+      }
+      if (level.onFailure === 'skip') {
+        const parent = levels[k + 1];
+        if (!parent) break next;
+        i = parent.end + 1;
+        continue next;
+      }
+    }
+    return { kind: 'failed', reason: `step "${rec.name}" failed: ${rec.error ?? 'unknown error'}` };
   }
   const verify = latest(records, (r) => r.phase === 'verify' && r.strategy === s);
   if (!verify || verify.status === 'running' || verify.status === 'pending') {
+    if (over) return { kind: 'failed', reason: overReason };
     return { kind: 'command', command: { kind: 'verify', strategy: s } };
   }
   if (verify.status === 'succeeded') return { kind: 'succeeded' };

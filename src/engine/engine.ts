@@ -13,10 +13,15 @@ import type { Evidence } from '../executor/types.js';
 import { AlertIntake } from '../intake/intake.js';
 import type { ProbePlugin } from '../probes/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
+import type { Severity } from '../core/severity.js';
 import type { Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
 import { Detector, type DetectorSink, type Problem } from './detector.js';
+import { BUSY_EXECUTION_STATUSES } from '../core/execution.js';
+import { ApprovalDeadlines } from './approval-deadlines.js';
 import { EventBus } from './events.js';
+import { Scheduler } from './scheduler.js';
+import { ExecutionControl } from './execution-control.js';
 import { Incidents } from './incidents.js';
 import { ProbeRunner } from './probe-runner.js';
 import { Remediator } from './remediator.js';
@@ -73,6 +78,10 @@ export class Engine {
   private readonly operations: Operations;
   /** Settings and rule changes one at a time: each reads what the previous one wrote. */
   private readonly changes = new Serial();
+  /** Resume or abandon executions held for a person. */
+  readonly control: ExecutionControl;
+  readonly approvalDeadlines: ApprovalDeadlines;
+  readonly scheduler: Scheduler;
   private readonly probes: ProbeRunner;
   private rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -107,6 +116,7 @@ export class Engine {
     this.executor = new Executor({
       store, clock, log, events: this.events, actions: deps.actionPlugins, supervisor: deps.supervisor,
       notifier: deps.notifier, targets: config.targets, evidence, audit, rules: () => this.rulesByName,
+      runbooks: () => this.deps.runbooks,
     }, { onOutcome: (e, o, r, c, p) => this.remediator.onOutcome(e, o, r, c, p) });
     this.remediator = new Remediator({
       store, clock, log, events: this.events, incidents: this.incidents, executor: this.executor,
@@ -122,6 +132,30 @@ export class Engine {
       store, clock, log, events: this.events, incidents: this.incidents, remediator: this.remediator, executor: this.executor,
       actions: deps.actionPlugins, supervisor: deps.supervisor, notifier: deps.notifier, targets: config.targets, policy: config.policy,
       runbooks: () => this.deps.runbooks, rules: () => this.rulesByName, baseline: (target) => this.baseline(target), audit,
+    });
+    this.approvalDeadlines = new ApprovalDeadlines({
+      store, clock, events: this.events, incidents: this.incidents, notifier: deps.notifier, audit,
+      timeoutMs: () => config.policy.approvalTimeoutMs,
+    });
+    this.scheduler = new Scheduler({
+      clock, events: this.events, schedules: config.schedules, audit,
+      runbooks: () => this.deps.runbooks,
+      autoRemediation: () => this.settings.autoRemediation,
+      isSilenced: (target, rule, severity) => this.silences.matching({ rule, target, severity, labels: {} }) !== undefined,
+      state: store.settings,
+      isActive: async (id) => {
+        const e = await store.executions.get(id);
+        return e !== undefined && [...BUSY_EXECUTION_STATUSES, 'awaiting_approval', 'held'].includes(e.status);
+      },
+      request: async (runbook, s, reason) => {
+        const r = await this.remediator.requestManual(runbook, s.target, { actor: `schedule:${s.name}`, dryRun: false, severity: s.severity, incident: null, reason });
+        return { executionId: r.execution?.id ?? null, verdict: r.verdict.kind, reason: r.verdict.reason };
+      },
+    });
+    this.control = new ExecutionControl({
+      store, clock, events: this.events, incidents: this.incidents, audit,
+      runbooks: () => this.deps.runbooks,
+      start: (execution, runbook) => this.remediator.resumeHeld(execution, runbook),
     });
     this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
     this.intake = new AlertIntake({
@@ -164,6 +198,8 @@ export class Engine {
     }
     this.probes.start();
     this.intake.start();
+    this.approvalDeadlines.start();
+    this.scheduler.start();
     this.loopDone = this.loop();
     await this.audit('engine', 'engine', 'started', { mode: this.settings.mode, autoRemediation: this.settings.autoRemediation });
   }
@@ -173,6 +209,8 @@ export class Engine {
     this.stopper.abort();
     await this.intake.stop();
     await this.probes.stop();
+    await this.approvalDeadlines.stop();
+    await this.scheduler.stop();
     await this.executor.stop();
     // Executions stop at their next step boundary; none may touch the store after it closes.
     await this.remediator.idle();
@@ -369,7 +407,7 @@ export class Engine {
     this.buffer.keepAtLeast(Math.max(0, ...effective.flatMap((r) => r.bands.map((b) => longestWindowMs(b.condition)))) + 60_000);
   }
 
-  policy(): PolicySettings & { breakerFailures: number } {
+  policy(): PolicySettings & { breakerFailures: number; fourEyes: Readonly<Record<Severity, boolean>> } {
     const p = this.deps.config.policy;
     return {
       mode: this.settings.mode,
@@ -380,6 +418,7 @@ export class Engine {
       maxConcurrent: p.maxConcurrent,
       blastRadius: p.blastRadius,
       breakerFailures: p.circuitBreaker.failures,
+      fourEyes: p.fourEyes,
     };
   }
 

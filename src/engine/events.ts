@@ -21,6 +21,10 @@ export interface EngineEvents {
   'setting:changed': { readonly key: string; readonly value: unknown; readonly actor: string };
   /** One delivery of pushed alerts (src/intake), counted by what became of them. */
   'alerts:received': { readonly source: string; readonly received: number; readonly firing: number; readonly resolved: number; readonly deduplicated: number; readonly unrouted: number };
+  'schedule:run': {
+    readonly schedule: string; readonly at: number; readonly outcome: 'started' | 'skipped' | 'failed';
+    readonly reason: string; readonly executionId: string | null;
+  };
 }
 
 export type EventName = keyof EngineEvents;

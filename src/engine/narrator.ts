@@ -36,6 +36,8 @@ export function narrate(events: EventBus, out: NodeJS.WritableStream & { isTTY?:
         const ok = execution.status === 'succeeded';
         line(execution.status.toUpperCase().replace('_', ' '), ok ? '1;32' : '1;31',
           `${execution.runbook} on ${execution.target}${took}${execution.error ? `: ${execution.error}` : ''}  [${execution.id}]`);
+      } else if (execution.status === 'held') {
+        line('HELD', '1;35', `${execution.runbook} on ${execution.target}: ${execution.error ?? 'a step is in doubt'}; medic executions resume|abandon ${execution.id}`);
       } else if (execution.status === 'awaiting_approval' || (from === 'awaiting_approval' && execution.status === 'pending')) {
         line(execution.status === 'pending' ? 'APPROVED' : 'WAITING', '1;33', `${execution.runbook} on ${execution.target}  [${execution.id}]`);
       }
@@ -51,6 +53,8 @@ export function narrate(events: EventBus, out: NodeJS.WritableStream & { isTTY?:
     }),
     events.on('breaker:changed', ({ key, state, failures }) =>
       line(state === 'open' ? 'CIRCUIT' : 'CIRCUIT', state === 'open' ? '1;31' : '32', `${key} is ${state}${state === 'open' ? ` after ${failures.length} failures` : ''}`)),
+    events.on('schedule:run', ({ schedule, outcome, reason }) =>
+      line('SCHEDULE', outcome === 'failed' ? '1;31' : outcome === 'skipped' ? '33' : '36', `${schedule} ${outcome}: ${reason}`)),
     events.on('setting:changed', ({ key, value, actor }) => line('SETTING', '35', `${key} = ${JSON.stringify(value)} (by ${actor})`)),
   ];
   return () => offs.forEach((off) => off());

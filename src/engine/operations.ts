@@ -7,9 +7,10 @@ import type { Execution, Incident } from '../core/records.js';
 import { isSeverity, type Severity } from '../core/severity.js';
 import type { CompiledRule, PolicyConfig, TargetConfig } from '../config/types.js';
 import type { ActionPlugin, NotifierPort } from '../actions/types.js';
+import { flatten, type FlatStrategy } from '../executor/chain.js';
 import type { Executor } from '../executor/executor.js';
 import { templateVars } from '../executor/vars.js';
-import type { CompiledRunbook } from '../runbooks/types.js';
+import type { CompiledActionStep, CompiledRunbook } from '../runbooks/types.js';
 import { renderParams } from '../runbooks/template.js';
 import type { Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
@@ -90,11 +91,12 @@ export class Operations {
     const verdict = this.deps.remediator.verdict(incident, runbook, target, severity, 'manual', false);
     const plan = buildPlan(runbook, target, this.deps.targets[target], incident, {}, verdict.reason, this.deps.baseline(target));
     const steps: StepPreview[] = [];
-    for (const strategy of runbook.strategies) {
-      for (const step of strategy.steps) {
+    // A chain's steps are the actions of the runbooks it calls: the same flat list the executor runs.
+    for (const strategy of this.flat(runbook)) {
+      for (const unit of strategy.units) {
         steps.push({
-          strategy: strategy.name, name: step.name, action: step.action, rollback: step.rollback?.action ?? null,
-          ...(await this.planStep(runbook, step, target, incident)),
+          strategy: strategy.name, name: unit.name, action: unit.step.action, rollback: unit.step.rollback?.action ?? null,
+          ...(await this.planStep(unit.owner, unit.step, target, incident)),
         });
       }
     }
@@ -143,8 +145,9 @@ export class Operations {
     const done = records
       .filter((r) => r.phase === 'step' && r.status === 'succeeded' && r.strategy === execution.strategy && !undone.has(`${r.strategy}/${r.index}`))
       .sort((a, b) => b.seq - a.seq);
+    const flat = this.flat(runbook);
     const undoable = done.filter((r) => {
-      const step = runbook.strategies[r.strategy]?.steps[r.index];
+      const step = flat[r.strategy]?.units[r.index]?.step;
       return step && (step.rollback !== null || typeof this.deps.actions.get(step.action)?.rollback === 'function');
     });
     if (undoable.length === 0) {
@@ -218,7 +221,16 @@ export class Operations {
     return runbook;
   }
 
-  private async planStep(runbook: CompiledRunbook, step: CompiledRunbook['strategies'][number]['steps'][number], target: string, incident: Incident | null): Promise<{ params: unknown; dryRun: StepPreview['dryRun'] }> {
+  /** The runbook's strategies with chains expanded into their actions, as the executor numbers the steps. */
+  private flat(runbook: CompiledRunbook): FlatStrategy[] {
+    try {
+      return flatten(runbook, (name) => this.deps.runbooks().find((r) => r.name === name));
+    } catch (err) {
+      throw new OperationError('conflict', `runbook ${runbook.name} cannot be expanded: ${errorMessage(err)}`);
+    }
+  }
+
+  private async planStep(runbook: CompiledRunbook, step: CompiledActionStep, target: string, incident: Incident | null): Promise<{ params: unknown; dryRun: StepPreview['dryRun'] }> {
     const plugin = this.deps.actions.get(step.action);
     let params: unknown = redactSecrets(step.params);
     try {

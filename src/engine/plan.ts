@@ -27,16 +27,19 @@ export function buildPlan(
     reason,
     strategies: runbook.strategies.map((s) => ({
       name: s.name,
-      steps: s.steps.map((st) => ({
-        name: st.name,
-        action: st.action,
-        params: preview(st.params, vars, runbook),
-        timeoutMs: st.timeoutMs,
-        retries: st.retries,
-        onFailure: st.onFailure,
-        rollback: st.rollback?.action ?? null,
-      })),
+      steps: s.steps.map((st) => (st.kind === 'runbook'
+        ? { name: st.name, runbook: st.runbook, params: preview(st.params, vars, runbook), timeoutMs: st.timeoutMs, onFailure: st.onFailure }
+        : {
+          name: st.name,
+          action: st.action,
+          params: preview(st.params, vars, runbook),
+          timeoutMs: st.timeoutMs,
+          retries: st.retries,
+          onFailure: st.onFailure,
+          rollback: st.rollback?.action ?? null,
+        })),
     })),
+    chain: runbook.chain,
     verify: { ruleCleared: runbook.verify.ruleCleared, checks: runbook.verify.checks.length, timeoutMs: runbook.verify.timeoutMs },
     watchMs: runbook.watch.durationMs,
     settleMs: runbook.settleMs,

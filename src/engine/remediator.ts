@@ -29,7 +29,7 @@ export interface RemediatorDeps {
   readonly executor: Executor;
   readonly notifier: NotifierPort;
   readonly targets: Readonly<Record<string, TargetConfig>>;
-  readonly policy: () => PolicySettings & { breakerFailures: number };
+  readonly policy: () => PolicySettings & { breakerFailures: number; fourEyes?: Readonly<Record<Severity, boolean>> };
   readonly runbooks: () => readonly CompiledRunbook[];
   readonly rules: () => ReadonlyMap<string, CompiledRule>;
   readonly audit: (kind: string, subject: string, result: string, details: Record<string, unknown>, actor?: string) => Promise<void>;
@@ -101,6 +101,13 @@ export class Remediator {
       await this.deps.audit('execution', execution.id, 'resumed', { runbook: execution.runbook, target: execution.target, status: execution.status });
       this.start(execution, runbook, { incident, params: {} });
     }
+  }
+
+  /** A held execution a person resumed (./execution-control.ts): claim its target and run it from its records. */
+  resumeHeld(execution: Execution, runbook: CompiledRunbook): void {
+    const incident = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) ?? null : null;
+    this.claim(execution, false, false);
+    this.start(execution, runbook, { incident, params: {} });
   }
 
   /** May the engine decide about this incident again without a person? */
@@ -273,8 +280,10 @@ export class Remediator {
 
   async approve(executionId: string, actor: string, comment: string | null, allowSelf = false): Promise<Execution> {
     const execution = await this.awaiting(executionId);
-    if (!allowSelf && actor === execution.requestedBy && actor !== 'engine') {
-      throw new ApprovalError('forbidden', `four eyes: ${actor} asked for this execution and cannot approve it`);
+    // Four eyes per severity (policy.four_eyes): on by default for every severity.
+    const fourEyes = this.deps.policy().fourEyes?.[execution.severity] ?? true;
+    if (!allowSelf && fourEyes && actor === execution.requestedBy && actor !== 'engine') {
+      throw new ApprovalError('forbidden', `four eyes: ${actor} asked for this execution and cannot approve it (${execution.severity})`);
     }
     const runbook = this.deps.runbooks().find((r) => r.name === execution.runbook);
     if (!runbook) throw new ApprovalError('conflict', `runbook ${execution.runbook} is no longer loaded`);

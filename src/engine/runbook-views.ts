@@ -2,7 +2,7 @@ import { describeCondition } from '../core/evaluate.js';
 import { ConfigError } from '../config/errors.js';
 import type { PluginSchemas } from '../config/params.js';
 import { compileRunbookText } from '../runbooks/compile.js';
-import type { CompiledRunbook } from '../runbooks/types.js';
+import type { CompiledRunbook, CompiledStep } from '../runbooks/types.js';
 import { redactSecrets } from '../audit/redact.js';
 import { OperationError } from './errors.js';
 
@@ -42,7 +42,7 @@ export interface RunbookValidation {
 export function runbookView(r: CompiledRunbook): RunbookView {
   return {
     name: r.name, description: r.description, risk: r.risk, approval: r.approval, match: r.match,
-    strategies: r.strategies.map((s) => ({ name: s.name, steps: s.steps.map((st) => ({ name: st.name, action: st.action })) })),
+    strategies: r.strategies.map((s) => ({ name: s.name, steps: s.steps.map((st) => ({ name: st.name, action: actionOf(st) })) })),
     valid: true, file: r.file,
   };
 }
@@ -54,9 +54,10 @@ export function runbookDetail(r: CompiledRunbook): RunbookDetail {
     strategies: r.strategies.map((s) => ({
       name: s.name,
       steps: s.steps.map((st) => ({
-        name: st.name, action: st.action, params: redactSecrets(st.params), timeoutMs: st.timeoutMs, retries: st.retries, onFailure: st.onFailure,
+        name: st.name, action: actionOf(st), params: redactSecrets(st.params), timeoutMs: st.timeoutMs,
+        retries: st.kind === 'action' ? st.retries : 0, onFailure: st.onFailure,
         when: st.when ? describeCondition(st.when) : null,
-        rollback: st.rollback ? { action: st.rollback.action, params: redactSecrets(st.rollback.params) } : null,
+        rollback: st.kind === 'action' && st.rollback ? { action: st.rollback.action, params: redactSecrets(st.rollback.params) } : null,
       })),
     })),
     verify: { timeoutMs: r.verify.timeoutMs, intervalMs: r.verify.intervalMs, ruleCleared: r.verify.ruleCleared, checks: r.verify.checks.map(describeCondition) },
@@ -79,4 +80,9 @@ export function validateRunbook(text: unknown, opts: { actions: PluginSchemas; s
     if (!(err instanceof ConfigError)) throw err;
     return { valid: false, errors: err.issues.map((i) => ({ line: i.line > 0 ? i.line : null, field: i.path, message: i.message })) };
   }
+}
+
+/** What a step does, in a word: its action, or the runbook a chain step calls. */
+function actionOf(st: CompiledStep): string {
+  return st.kind === 'action' ? st.action : `runbook:${st.runbook}`;
 }

@@ -1,9 +1,10 @@
 import { ActionError, toActionError } from '../core/errors.js';
 import { assertExecutionMove } from '../core/execution.js';
 import type { Execution, ExecutionStatus, StepRecord } from '../core/records.js';
-import { nextCommand, type Command, type RunbookShape } from '../core/runner.js';
+import { nextCommand, type Command } from '../core/runner.js';
 import { redactSecrets, redactString } from '../audit/redact.js';
 import type { CompiledRunbook, CompiledStep } from '../runbooks/types.js';
+import { checkStepResults, flatten, shapeOfFlat, type FlatStrategy, type Range, type Unit } from './chain.js';
 import { renderParams } from '../runbooks/template.js';
 import type { ActionContext, ActionPlugin } from '../actions/types.js';
 import { attemptsOf, withRetries } from './attempt.js';
@@ -24,6 +25,8 @@ interface Run {
   readonly ctx: ExecutionContext;
   readonly records: StepRecord[];
   readonly abort: AbortController;
+  /** The runbook's strategies with every runbook step expanded (./chain.ts). */
+  flat: readonly FlatStrategy[];
 }
 
 /**
@@ -48,11 +51,13 @@ export class Executor {
       ctx,
       records: await this.deps.store.executions.steps(execution.id),
       abort: new AbortController(),
+      flat: [],
     };
     this.runs.set(execution.id, run);
     // A new execution on a target ends the previous one's watch: it is no longer the last word on it.
     this.watches.get(execution.target)?.abort();
     try {
+      run.flat = flatten(runbook, (name) => this.deps.runbooks?.().find((r) => r.name === name));
       await this.loop(run);
     } catch (err) {
       if (!this.stopping) {
@@ -72,7 +77,10 @@ export class Executor {
    * undos. Stops at the first undo that fails. Returns the undo records.
    */
   async undo(execution: Execution, runbook: CompiledRunbook, ctx: ExecutionContext, steps: readonly { strategy: number; index: number }[], note: string): Promise<StepRecord[]> {
-    const run: Run = { execution, runbook, ctx, records: await this.deps.store.executions.steps(execution.id), abort: new AbortController() };
+    const run: Run = {
+      execution, runbook, ctx, records: await this.deps.store.executions.steps(execution.id), abort: new AbortController(),
+      flat: flatten(runbook, (name) => this.deps.runbooks?.().find((r) => r.name === name)),
+    };
     const before = new Set(run.records.map((r) => r.seq));
     this.runs.set(execution.id, run);
     try {
@@ -104,10 +112,13 @@ export class Executor {
   }
 
   private async loop(run: Run): Promise<void> {
-    const shape = shapeOf(run.runbook, this.deps.actions);
+    const shape = shapeOfFlat(run.flat, run.runbook, this.deps.actions);
+    // Resumed (after a restart or by a person) part way: the records say where it is; the
+    // status machine needs it back in `running` before it verifies, undoes or finishes.
+    if (run.execution.status === 'pending' && run.records.length > 0) await this.transition(run, 'running', {});
     for (;;) {
       if (this.stopping) return;
-      const cmd = nextCommand(shape, run.records);
+      const cmd = nextCommand(shape, run.records, { ms: this.elapsed(run) });
       switch (cmd.kind) {
         case 'run_step':
           await this.transition(run, 'running', { strategy: cmd.strategy });
@@ -131,31 +142,88 @@ export class Executor {
           break;
         case 'finish':
           if (cmd.status === 'succeeded' && run.execution.status === 'succeeded') return;
-          await this.finish(run, cmd.status, cmd.reason, cmd.needsPerson === true);
+          if (cmd.hold) await this.hold(run, cmd.reason);
+          else await this.finish(run, cmd.status, cmd.reason, cmd.needsPerson === true);
           return;
       }
     }
   }
 
   private async runStep(run: Run, cmd: Extract<Command, { kind: 'run_step' }>): Promise<void> {
-    const step = run.runbook.strategies[cmd.strategy]!.steps[cmd.index]!;
-    const { clock, evidence } = this.deps;
-    if (step.when) {
-      const ev = evidence.evaluate(step.when, run.execution.target, 0, clock.now());
-      if (!ev.holds) {
-        await this.record(run, this.stepRecord(run, cmd.strategy, cmd.index, 'step', { status: 'skipped', output: `when: ${ev.explain}` }));
-        return;
+    const unit = run.flat[cmd.strategy]!.units[cmd.index]!;
+    // A called runbook's `when` decides for all of its steps at once, recorded last first so that
+    // a crash half way leaves the first unrecorded and the whole decision is taken again.
+    for (const g of unit.groups) {
+      if (g.start !== cmd.index) continue;
+      const why = this.whenFails(run, cmd.strategy, g.step, g.refs);
+      if (why === null) continue;
+      for (let i = g.end; i >= g.start; i--) {
+        await this.record(run, this.stepRecord(run, cmd.strategy, i, 'step', { status: 'skipped', output: `when (${g.step.name}): ${why}` }));
       }
+      return;
     }
-    await this.invoke(run, cmd.strategy, cmd.index, 'step', step.action, step.params, step, async (plugin, actx) => plugin.execute(actx));
+    const why = this.whenFails(run, cmd.strategy, unit.step, unit.refs);
+    if (why !== null) {
+      await this.record(run, this.stepRecord(run, cmd.strategy, cmd.index, 'step', { status: 'skipped', output: `when: ${why}` }));
+      return;
+    }
+    await this.invoke(run, cmd.strategy, cmd.index, 'step', unit.step.action, unit.step.params, unit, async (plugin, actx) => plugin.execute(actx));
+  }
+
+  /** Null when the step may run; otherwise why not. */
+  private whenFails(run: Run, strategy: number, step: CompiledStep, refs: Readonly<Record<string, Range>>): string | null {
+    const byResult = checkStepResults(step.whenSteps, refs, run.records, strategy);
+    if (byResult !== null) return byResult;
+    if (!step.when) return null;
+    const ev = this.deps.evidence.evaluate(step.when, run.execution.target, 0, this.deps.clock.now());
+    return ev.holds ? null : ev.explain;
+  }
+
+  private elapsed(run: Run): number {
+    return run.execution.startedAt === null ? 0 : this.deps.clock.now() - run.execution.startedAt;
+  }
+
+  /** The time a step may take: its own timeout, within what is left of each runbook step it was called through and of the chain. */
+  private stepTimeout(run: Run, strategy: number, unit: Unit, phase: 'step' | 'rollback'): number {
+    let t = unit.step.timeoutMs;
+    if (phase === 'rollback') return t;
+    const now = this.deps.clock.now();
+    for (const g of unit.groups) {
+      if (g.step.timeoutMs <= 0) continue;
+      const first = run.records.find((r) => r.phase === 'step' && r.strategy === strategy && r.index >= g.start && r.index <= g.end && r.startedAt !== null);
+      const began = first?.startedAt ?? now;
+      t = Math.min(t, g.step.timeoutMs - (now - began));
+    }
+    const limit = run.runbook.chain?.maxDurationMs ?? 0;
+    if (limit > 0) t = Math.min(t, limit - this.elapsed(run));
+    return Math.max(1, t);
+  }
+
+  /** Params for one unit: each runbook step it was called through renders its params for the next level down. */
+  private paramsFor(run: Run, unit: Unit): Record<string, unknown> {
+    const target = run.execution.target;
+    let params: Readonly<Record<string, unknown>> = run.ctx.params;
+    for (const g of unit.groups) {
+      const vars = templateVars(target, this.deps.targets[target], run.ctx.incident, params);
+      params = renderParams(g.step.params, vars, g.owner.inputs);
+    }
+    return { ...params };
+  }
+
+  /** A step's outcome is unknown: nothing more happens until a person resumes or abandons the execution. */
+  private async hold(run: Run, reason: string): Promise<void> {
+    await this.transition(run, 'held', { error: redactString(reason) });
+    await this.deps.audit('execution', run.execution.id, 'held', { runbook: run.runbook.name, target: run.execution.target, reason });
+    await this.hooks.onOutcome(run.execution, 'failed', reason, run.ctx, true);
   }
 
   private async rollbackStep(run: Run, cmd: Extract<Command, { kind: 'rollback_step' }>): Promise<void> {
-    const step = run.runbook.strategies[cmd.strategy]!.steps[cmd.index]!;
+    const unit = run.flat[cmd.strategy]!.units[cmd.index]!;
+    const step = unit.step;
     const fwd = [...run.records].reverse().find((r) => r.phase === 'step' && r.strategy === cmd.strategy && r.index === cmd.index);
     const action = step.rollback?.action ?? step.action;
     const params = step.rollback?.params ?? step.params;
-    await this.invoke(run, cmd.strategy, cmd.index, 'rollback', action, params, step, async (plugin, actx) => {
+    await this.invoke(run, cmd.strategy, cmd.index, 'rollback', action, params, unit, async (plugin, actx) => {
       if (step.rollback) return plugin.execute(actx);
       if (!plugin.rollback) throw new ActionError('failed', `${action} cannot undo itself`);
       return plugin.rollback(actx, fwd?.rollbackState);
@@ -165,7 +233,7 @@ export class Executor {
   /** One action call: render, validate, record running, run with timeout and retries, record the outcome. */
   private async invoke(
     run: Run, strategy: number, index: number, phase: 'step' | 'rollback', actionName: string,
-    rawParams: Readonly<Record<string, unknown>>, step: CompiledStep,
+    rawParams: Readonly<Record<string, unknown>>, unit: Unit,
     call: (plugin: ActionPlugin, ctx: ActionContext<unknown>) => Promise<{ summary: string; output?: string; data?: unknown; rollbackState?: unknown }>,
     note?: string,
   ): Promise<void> {
@@ -176,8 +244,8 @@ export class Executor {
     const base = this.stepRecord(run, strategy, index, phase, { action: actionName });
     try {
       if (!plugin) throw new ActionError('not_found', `unknown action ${actionName}`);
-      const vars = templateVars(target, this.deps.targets[target], run.ctx.incident, run.ctx.params);
-      params = renderParams(rawParams, vars, run.runbook.inputs) as Record<string, unknown>;
+      const vars = templateVars(target, this.deps.targets[target], run.ctx.incident, this.paramsFor(run, unit));
+      params = renderParams(rawParams, vars, unit.owner.inputs) as Record<string, unknown>;
       const parsed = plugin.schema.safeParse(params);
       if (!parsed.success) {
         throw new ActionError('invalid_params', `${actionName}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
@@ -186,7 +254,7 @@ export class Executor {
       await this.record(run, started);
       this.deps.events.emit('step:started', { execution: run.execution, step: started });
       const { value, attempts } = await withRetries(clock, {
-        timeoutMs: step.timeoutMs, retries: phase === 'step' ? step.retries : 0, backoff: step.backoff, signal: run.abort.signal,
+        timeoutMs: this.stepTimeout(run, strategy, unit, phase), retries: phase === 'step' ? unit.step.retries : 0, backoff: unit.step.backoff, signal: run.abort.signal,
       }, (signal) => call(plugin, this.actionContext(run, parsed.data, signal)));
       if (this.stopping) return;
       if (plugin.mutates) this.deps.evidence.resetTarget(target, clock.now());
@@ -241,7 +309,7 @@ export class Executor {
 
   private async finish(run: Run, outcome: 'succeeded' | 'failed' | 'rolled_back', reason: string, needsPerson = false): Promise<void> {
     const now = this.deps.clock.now();
-    if (outcome === 'rolled_back' && run.execution.status === 'succeeded') await this.transition(run, 'rolling_back', {});
+    if (outcome === 'rolled_back' && run.execution.status !== 'rolling_back') await this.transition(run, 'rolling_back', {});
     await this.transition(run, outcome, { finishedAt: now, error: outcome === 'succeeded' ? null : redactString(reason) });
     await this.deps.audit('execution', run.execution.id, outcome, { runbook: run.runbook.name, target: run.execution.target, reason });
     await this.hooks.onOutcome(run.execution, outcome, reason, run.ctx, needsPerson);
@@ -265,13 +333,13 @@ export class Executor {
   }
 
   private stepRecord(run: Run, strategy: number, index: number, phase: StepRecord['phase'], patch: Partial<StepRecord>): StepRecord {
-    const step = index >= 0 ? run.runbook.strategies[strategy]!.steps[index] : undefined;
+    const unit = index >= 0 ? run.flat[strategy]?.units[index] : undefined;
     return {
       executionId: run.execution.id,
       seq: run.records.reduce((m, r) => Math.max(m, r.seq + 1), 0),
       strategy, index, phase,
-      name: phase === 'rollback' ? `undo: ${step?.name ?? ''}` : step?.name ?? phase,
-      action: step?.action ?? phase,
+      name: phase === 'rollback' ? `undo: ${unit?.name ?? ''}` : unit?.name ?? phase,
+      action: unit?.step.action ?? phase,
       params: {}, status: 'pending', attempts: 0, startedAt: null, finishedAt: null, output: null, error: null, rollbackState: null,
       ...patch,
     };
@@ -292,21 +360,4 @@ export class Executor {
       notifier: this.deps.notifier,
     };
   }
-}
-
-export function shapeOf(runbook: CompiledRunbook, actions: ReadonlyMap<string, ActionPlugin>): RunbookShape {
-  return {
-    strategies: runbook.strategies.map((s) => ({
-      steps: s.steps.map((st) => {
-        const plugin = actions.get(st.action);
-        return {
-          action: st.action,
-          onFailure: st.onFailure,
-          canRollback: st.rollback !== null || typeof plugin?.rollback === 'function',
-          idempotent: plugin?.idempotent ?? false,
-        };
-      }),
-    })),
-    watch: runbook.watch.durationMs > 0,
-  };
 }

@@ -7,6 +7,7 @@ import type { Point } from '../core/window.js';
 import type { CompiledRule, TargetConfig } from '../config/types.js';
 import type { ActionPlugin, NotifierPort } from '../actions/types.js';
 import type { EventBus } from '../engine/events.js';
+import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
 
@@ -33,6 +34,8 @@ export interface ExecutorDeps {
   readonly evidence: Evidence;
   readonly audit: (kind: string, subject: string, result: string, details: Record<string, unknown>, actor?: string) => Promise<void>;
   readonly rules: () => ReadonlyMap<string, CompiledRule>;
+  /** Every loaded runbook, for the runbooks a chain calls. */
+  readonly runbooks?: () => readonly CompiledRunbook[];
 }
 
 /** The incident an execution fixes, and the variables its templates may use. */

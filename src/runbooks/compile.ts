@@ -7,9 +7,10 @@ import { IssueList } from '../config/issues.js';
 import { checkParams, unknownPlugin, type PluginSchemas } from '../config/params.js';
 import { labelsOf, ms } from '../config/primitives.js';
 import { parseYaml, type YamlSource } from '../config/yaml.js';
-import { runbookSchema, type RunbookSpec, type StepSpec } from './schema.js';
+import type { RawCondition } from '../config/primitives.js';
+import { runbookSchema, type RunbookSpec, type StepResultSpec, type StepSpec, type WhenSpec } from './schema.js';
 import { TEMPLATE_ROOTS, templateProblem, templateRefs } from './template.js';
-import type { CompiledRunbook, CompiledStep, CompiledStrategy, CompiledVerify, CompiledWatch } from './types.js';
+import type { CompiledActionStep, CompiledRunbook, CompiledStep, CompiledStrategy, CompiledVerify, CompiledWatch, StepResultCheck } from './types.js';
 
 export interface CompileRunbookOptions {
   /** The file it came from, as it should appear in errors; stored absolute. */
@@ -68,6 +69,7 @@ function compileSpec(r: RunbookSpec, opts: CompileRunbookOptions, issues: IssueL
     verify: compileVerify(r.verify, issues),
     watch: compileWatch(r.watch),
     inputs: compileInputs(r, issues),
+    chain: r.chain ? { strategy: r.chain.strategy, maxDurationMs: ms(r.chain.max_duration, 0) } : null,
   };
 }
 
@@ -77,7 +79,7 @@ function compileStrategies(r: RunbookSpec, actions: PluginSchemas, issues: Issue
     return [];
   }
   if (r.steps) {
-    return [{ name: 'default', steps: compileSteps(r.steps, ['steps'], actions, issues) }];
+    return [{ name: 'default', steps: compileSteps(r.steps, ['steps'], actions, issues, r.chain) }];
   }
   if (!r.strategies) {
     issues.add([], "missing required field 'strategies' (or a top-level 'steps' list)");
@@ -88,20 +90,38 @@ function compileStrategies(r: RunbookSpec, actions: PluginSchemas, issues: Issue
     const first = seen.get(s.name);
     if (first !== undefined) issues.add(['strategies', i, 'name'], `duplicate strategy name '${s.name}' (first at strategies[${first}])`);
     else seen.set(s.name, i);
-    return { name: s.name, steps: compileSteps(s.steps, ['strategies', i, 'steps'], actions, issues) };
+    return { name: s.name, steps: compileSteps(s.steps, ['strategies', i, 'steps'], actions, issues, r.chain) };
   });
 }
 
-function compileSteps(steps: readonly StepSpec[], path: PathSegment[], actions: PluginSchemas, issues: IssueList): CompiledStep[] {
+function compileSteps(
+  steps: readonly StepSpec[], path: PathSegment[], actions: PluginSchemas, issues: IssueList, chain: RunbookSpec['chain'],
+): CompiledStep[] {
   const seen = new Map<string, number>();
-  return steps.map((s, i) => {
+  // In a chain a step without its own on_failure follows the chain's strategy.
+  const defaultOnFailure = chain?.strategy === 'continue-on-error' ? 'continue' : D.step.onFailure;
+  return steps.map((s, i): CompiledStep => {
     const at = [...path, i];
     const first = seen.get(s.name);
     if (first !== undefined) issues.add([...at, 'name'], `duplicate step name '${s.name}' (first at step ${first})`);
     else seen.set(s.name, i);
     const params = s.params ?? {};
+    const { when, whenSteps } = compileWhen(s.when, [...at, 'when'], steps.slice(0, i).map((x) => x.name), issues);
+    const common = { name: s.name, onFailure: s.on_failure ?? defaultOnFailure, when, whenSteps };
+    if (s.runbook !== undefined) {
+      if (s.action !== undefined) issues.add([...at, 'runbook'], "give either 'action' or 'runbook', not both", { at: 'key' });
+      for (const key of ['retries', 'backoff', 'rollback', 'idempotent'] as const) {
+        if (s[key] !== undefined) issues.add([...at, key], `a runbook step has no '${key}': the called runbook's steps have their own`, { at: 'key' });
+      }
+      checkTemplates(params, [...at, 'params'], issues);
+      return { kind: 'runbook', ...common, runbook: s.runbook, params, timeoutMs: ms(s.timeout, 0) };
+    }
+    if (s.action === undefined) {
+      issues.add(at, "missing required field 'action'");
+      return { kind: 'runbook', ...common, runbook: '', params, timeoutMs: 0 };
+    }
     checkAction(s.name, s.action, params, at, actions, issues);
-    let rollback: CompiledStep['rollback'] = null;
+    let rollback: CompiledActionStep['rollback'] = null;
     if (s.rollback) {
       rollback = { action: s.rollback.action, params: s.rollback.params ?? {} };
       checkAction(s.name, rollback.action, rollback.params, [...at, 'rollback'], actions, issues);
@@ -117,17 +137,42 @@ function compileSteps(steps: readonly StepSpec[], path: PathSegment[], actions: 
     if (backoff.initialMs > backoff.maxMs) issues.add([...at, 'backoff', 'initial'], 'is longer than backoff.max');
     return {
       kind: 'action',
-      name: s.name,
+      ...common,
       action: s.action,
       params,
       timeoutMs,
       retries: s.retries ?? D.step.retries,
       backoff,
-      onFailure: s.on_failure ?? D.step.onFailure,
-      when: s.when ? compileCondition(s.when, [...at, 'when'], issues) : null,
+      idempotent: s.idempotent ?? null,
       rollback,
     };
   });
+}
+
+/** Splits a step's `when` into its signal condition and its checks of earlier steps' outcomes. */
+function compileWhen(
+  w: WhenSpec | undefined, path: PathSegment[], earlier: readonly string[], issues: IssueList,
+): { when: CompiledStep['when']; whenSteps: StepResultCheck[] } {
+  if (w === undefined) return { when: null, whenSteps: [] };
+  const parts: { spec: StepResultSpec | RawCondition; path: PathSegment[] }[] = 'all' in w && w.all && !('signal' in w)
+    ? w.all.map((spec, i) => ({ spec, path: [...path, 'all', i] }))
+    : [{ spec: w as StepResultSpec | RawCondition, path }];
+  const conditions: { spec: RawCondition; path: PathSegment[] }[] = [];
+  const whenSteps: StepResultCheck[] = [];
+  for (const p of parts) {
+    if ('step' in p.spec && typeof p.spec.step === 'string') {
+      const r = p.spec as StepResultSpec;
+      if (!earlier.includes(r.step)) {
+        issues.add([...p.path, 'step'], `no earlier step named '${r.step}'${earlier.length ? ` (earlier steps: ${earlier.join(', ')})` : ''}`);
+      }
+      whenSteps.push({ step: r.step, is: Array.isArray(r.is) ? r.is : [r.is] });
+    } else {
+      conditions.push({ spec: p.spec as RawCondition, path: p.path });
+    }
+  }
+  if (conditions.length === 0) return { when: null, whenSteps };
+  const compiled = conditions.map((c) => compileCondition(c.spec, c.path, issues));
+  return { when: compiled.length === 1 ? compiled[0]! : { kind: 'all', of: compiled }, whenSteps };
 }
 
 /**
@@ -142,7 +187,11 @@ function checkAction(
   const plugin = actions.get(action);
   if (!plugin) issues.add([...at, 'action'], `step '${step}': ${unknownPlugin('action', action, actions)}`);
   else checkParams(plugin.schema, params, [...at, 'params'], issues);
-  eachString(params, [...at, 'params'], (s, path) => {
+  checkTemplates(params, [...at, 'params'], issues);
+}
+
+function checkTemplates(params: Readonly<Record<string, unknown>>, at: PathSegment[], issues: IssueList): void {
+  eachString(params, at, (s, path) => {
     if (!s.includes('{{') && !s.includes('}}')) return;
     const problem = templateProblem(s);
     if (problem) return issues.add(path, problem);

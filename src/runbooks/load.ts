@@ -5,6 +5,7 @@ import { IssueList } from '../config/issues.js';
 import { readText } from '../config/load.js';
 import type { PluginSchemas } from '../config/params.js';
 import { parseYaml, type YamlSource } from '../config/yaml.js';
+import { checkChains } from './chains.js';
 import { compileRunbook } from './compile.js';
 import type { CompiledRunbook } from './types.js';
 
@@ -32,6 +33,7 @@ export function loadRunbooks(paths: readonly string[], opts: LoadRunbooksOptions
   const errors: ConfigError[] = [];
   const runbooks: CompiledRunbook[] = [];
   const byName = new Map<string, CompiledRunbook>();
+  const sources = new Map<string, YamlSource>();
   for (const file of runbookFiles(paths, errors)) {
     let source: YamlSource;
     let runbook: CompiledRunbook;
@@ -51,9 +53,12 @@ export function loadRunbooks(paths: readonly string[], opts: LoadRunbooksOptions
       continue;
     }
     byName.set(runbook.name, runbook);
+    sources.set(runbook.name, source);
     runbooks.push(runbook);
   }
-  return { runbooks, errors: ConfigError.merge(errors) };
+  // A chain is only as good as the runbooks it calls: a missing one or a cycle makes every runbook on it unusable.
+  const broken = checkChains(byName, (rb) => new IssueList(rb.file, sources.get(rb.name) ?? null), errors);
+  return { runbooks: runbooks.filter((r) => !broken.has(r.name)), errors: ConfigError.merge(errors) };
 }
 
 /** The files `paths` name, each once; unreadable paths become errors. */

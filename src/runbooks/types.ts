@@ -23,6 +23,16 @@ export interface CompiledRunbook {
   readonly watch: CompiledWatch;
   /** Template variables that must match a pattern before they are used (e.g. `labels.service`). */
   readonly inputs: Readonly<Record<string, { readonly pattern: RegExp }>>;
+  /** Set when the runbook is a chain: how a failure ends it, and its time limit. */
+  readonly chain: CompiledChain | null;
+}
+
+export type ChainStrategy = 'continue-on-error' | 'stop-on-failure' | 'rollback-on-failure';
+
+export interface CompiledChain {
+  readonly strategy: ChainStrategy;
+  /** 0 = no limit. */
+  readonly maxDurationMs: number;
 }
 
 export interface RunbookMatch {
@@ -44,19 +54,46 @@ export interface BackoffSpec {
   readonly maxMs: number;
 }
 
-export interface CompiledStep {
-  readonly kind: 'action';
+/** An outcome of an earlier step that a later step's `when` can ask about. */
+export interface StepResultCheck {
+  readonly step: string;
+  readonly is: readonly ('succeeded' | 'failed' | 'skipped')[];
+}
+
+interface StepCommon {
   readonly name: string;
+  readonly onFailure: 'abort' | 'skip' | 'continue';
+  /** On live signals; null = always. */
+  readonly when: Condition | null;
+  /** On earlier steps' outcomes; all must hold. */
+  readonly whenSteps: readonly StepResultCheck[];
+}
+
+/** A step is an action, or another runbook run in its place (a chain); STYLE habit 11. */
+export type CompiledStep = CompiledActionStep | CompiledRunbookStep;
+
+export interface CompiledActionStep extends StepCommon {
+  readonly kind: 'action';
   readonly action: string;
   /** Raw params; strings may hold `{{ ... }}` templates. */
   readonly params: Readonly<Record<string, unknown>>;
   readonly timeoutMs: number;
   readonly retries: number;
   readonly backoff: BackoffSpec;
-  readonly onFailure: 'abort' | 'skip' | 'continue';
-  readonly when: Condition | null;
+  /** The runbook's own declaration; null = the action plugin's. */
+  readonly idempotent: boolean | null;
   /** An explicit undo; without it the action's own rollback (if any) is used. */
   readonly rollback: { readonly action: string; readonly params: Readonly<Record<string, unknown>> } | null;
+}
+
+export interface CompiledRunbookStep extends StepCommon {
+  readonly kind: 'runbook';
+  /** The runbook to run; resolved (and checked for cycles) when all runbooks are loaded. */
+  readonly runbook: string;
+  /** Become `{{ params.x }}` in the called runbook; may themselves be templates of the caller. */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** All of the called runbook's steps together; 0 = no limit of its own. */
+  readonly timeoutMs: number;
 }
 
 export interface CompiledVerify {

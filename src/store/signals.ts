@@ -43,6 +43,18 @@ export function createSignalStore(db: Kysely<DB>, dialect: StoreDialect): Store[
       }));
     },
 
+    async list(filter = {}) {
+      let q = db.selectFrom('signals').selectAll().orderBy('at', 'asc');
+      if (filter.since !== undefined) q = q.where('at', '>=', filter.since);
+      if (filter.until !== undefined) q = q.where('at', '<', filter.until);
+      if (filter.target !== undefined) q = q.where('target', '=', filter.target);
+      if (filter.limit !== undefined) q = q.limit(filter.limit);
+      const rows = await q.execute();
+      return rows.map((r): Signal => ({
+        source: r.source, target: r.target, name: r.name, value: r.value, labels: fromJsonText<Record<string, string>>(r.labels), at: r.at,
+      }));
+    },
+
     async prune(olderThan) {
       const res = await db.deleteFrom('signals').where('at', '<', olderThan).executeTakeFirst();
       return Number(res.numDeletedRows);

@@ -130,6 +130,8 @@ export interface Store {
     /** Samples of one target's signal with at >= since, oldest first. */
     query(target: string, name: string, since: number): Promise<Signal[]>;
     prune(olderThan: number): Promise<number>;
+    /** Stored samples oldest first (for `medic signals export` and backtests). */
+    list(filter?: { readonly since?: number; readonly until?: number; readonly target?: string; readonly limit?: number }): Promise<Signal[]>;
   };
   readonly settings: {
     get<T>(key: string): Promise<T | undefined>;

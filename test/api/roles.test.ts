@@ -36,6 +36,8 @@ const bodies: Record<string, unknown> = {
   'POST /api/v1/executions/:id/approve': { comment: 'ok' },
   'POST /api/v1/executions/:id/reject': { reason: 'no' },
   'POST /api/v1/executions/:id/rollback': { reason: 'undo' },
+  'POST /api/v1/executions/:id/resume': { assume_done: true },
+  'POST /api/v1/executions/:id/abandon': { reason: 'done by hand' },
   'PATCH /api/v1/settings': { autoRemediation: false },
   'POST /api/v1/rules': { name: 'new-rule' },
   'PUT /api/v1/rules/:name': { name: 'cpu-high' },
@@ -69,8 +71,9 @@ describe('roles and routes', () => {
     expect(mutating().map((r) => `${r.method} ${r.url}`).sort()).toEqual([
       'DELETE /api/v1/rules/:name', 'DELETE /api/v1/silences/:id', 'DELETE /api/v1/tokens/:id',
       'PATCH /api/v1/settings',
-      'POST /api/v1/breakers/:key/reset', 'POST /api/v1/executions', 'POST /api/v1/executions/:id/approve',
-      'POST /api/v1/executions/:id/reject', 'POST /api/v1/executions/:id/rollback',
+      'POST /api/v1/breakers/:key/reset', 'POST /api/v1/executions', 'POST /api/v1/executions/:id/abandon',
+      'POST /api/v1/executions/:id/approve', 'POST /api/v1/executions/:id/reject', 'POST /api/v1/executions/:id/resume',
+      'POST /api/v1/executions/:id/rollback',
       'POST /api/v1/intake/alertmanager', 'POST /api/v1/intake/webhook', 'POST /api/v1/plans',
       'POST /api/v1/rules', 'POST /api/v1/silences', 'POST /api/v1/tokens',
       'PUT /api/v1/rules/:name',
@@ -94,7 +97,7 @@ describe('roles and routes', () => {
       if (typeof r.auth === 'string') expect(viewer.json().error.details).toEqual({ need: authRole(r.auth), have: 'viewer' });
       checked++;
     }
-    expect(checked).toBe(16);
+    expect(checked).toBe(18);
     expect(await h.snapshot()).toEqual(before);
     expect((await h.engine.store.executions.get(waiting))?.status).toBe('awaiting_approval');
   });

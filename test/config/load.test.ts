@@ -101,6 +101,8 @@ describe('loadConfig: defaults and overrides', () => {
       rateLimits: { globalPerMinute: 1, globalPerHour: 10, perTargetPerHour: 10 },
       cooldownMs: 120_000, circuitBreaker: { failures: 3 }, maxConcurrent: 4,
       blastRadius: { targetsPerHour: 3 }, settleMs: 5000,
+      approvalTimeoutMs: { P0: 15 * 60_000, P1: 60 * 60_000, P2: 60 * 60_000, P3: 60 * 60_000 },
+      fourEyes: { P0: true, P1: true, P2: true, P3: true },
     });
     expect(c.targets.api).toEqual({ name: 'api', labels: {}, process: null });
   });
@@ -323,5 +325,29 @@ describe('loadConfig: errors name file, line and field', () => {
   it('collects every error before throwing', () => {
     const lines = errorsOf('server: { prot: 1 }\npolicy: { cooldown: soon, settle: later }\n');
     expect(lines).toHaveLength(3);
+  });
+});
+
+describe('schedules in medic.yaml', () => {
+  it('names the field of a bad cron pattern, an unknown time zone and an unknown target', async () => {
+    const { compileConfig } = await import('../../src/config/load.js');
+    const { probes } = await import('../fixtures/registries.js');
+    const text = [
+      'targets:', '  - name: db', 'schedules:',
+      '  - { name: a, runbook: r, target: db, cron: "61 * * * *" }',
+      '  - { name: b, runbook: r, target: db, cron: "0 3 * * 0", timezone: Mars/Olympus }',
+      '  - { name: c, runbook: r, target: nope, cron: "0 3 * * 0", catch_up: true }',
+    ].join('\n');
+    let lines: string[] = [];
+    try {
+      compileConfig(text, 'm.yaml', { probes });
+    } catch (err) {
+      lines = (err as { lines(): string[] }).lines();
+    }
+    expect(lines).toEqual([
+      expect.stringMatching(/^m\.yaml:4:\d+ schedules\[0\]\.cron: not a valid cron pattern: /),
+      expect.stringMatching(/^m\.yaml:5:\d+ schedules\[1\]\.timezone: unknown time zone 'Mars\/Olympus'/),
+      expect.stringMatching(/^m\.yaml:6:\d+ schedules\[2\]\.target: unknown target 'nope'/),
+    ]);
   });
 });

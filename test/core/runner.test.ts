@@ -243,7 +243,7 @@ describe('nextCommand: resuming after a crash', () => {
     const sh = shape([[step(), step({ idempotent: false })], [step()]]);
     const hist = h().step(0, 0).step(0, 1, 'running').step(0, 1, 'unknown');
     expect(hist.next(sh)).toEqual({
-      kind: 'finish', status: 'failed', strategy: 0, needsPerson: true,
+      kind: 'finish', status: 'failed', strategy: 0, needsPerson: true, hold: true,
       reason: 'step "s0.1" was left in doubt when the engine stopped and is not safe to repeat: a person must decide',
     });
   });
@@ -344,5 +344,53 @@ describe('nextCommand: a watch that finds it worse with nothing to undo', () => 
     expect(hist.next(sh)).toEqual({
       kind: 'finish', status: 'failed', strategy: 0, reason: 'watch: http_up failed 5 times in a row after the fix; nothing to undo',
     });
+  });
+});
+
+describe('nextCommand: chains', () => {
+  // Steps 1..2 came from a called runbook (one group); 0 and 3 are the chain's own.
+  const grouped = (groupOnFailure: 'abort' | 'skip' | 'continue', inner: Partial<StepShape> = {}): StepShape[] => {
+    const g = [{ start: 1, end: 2, onFailure: groupOnFailure }];
+    return [step(), step({ groups: g, ...inner }), step({ groups: g }), step()];
+  };
+
+  it('ends a called runbook at its failing step and goes on after it when the calling step says continue', () => {
+    const sh = shape([grouped('continue')]);
+    expect(h().step(0, 0).step(0, 1, 'failed').next(sh)).toEqual({ kind: 'run_step', strategy: 0, index: 3, retry: false });
+  });
+
+  it('lets a step inside a called runbook continue within it', () => {
+    const sh = shape([grouped('abort', { onFailure: 'continue' })]);
+    expect(h().step(0, 0).step(0, 1, 'failed').next(sh)).toEqual({ kind: 'run_step', strategy: 0, index: 2, retry: false });
+  });
+
+  it('skips the rest of the chain (to verify) when the calling step says skip', () => {
+    const sh = shape([grouped('skip')]);
+    expect(h().step(0, 0).step(0, 1, 'failed').next(sh)).toEqual({ kind: 'verify', strategy: 0 });
+  });
+
+  it('undoes the whole chain, last first, when a called runbook fails and the chain rolls back', () => {
+    const sh = shape([grouped('abort')]);
+    const hist = h().step(0, 0).step(0, 1).step(0, 2, 'failed', 'boom');
+    expect(hist.next(sh)).toEqual({ kind: 'rollback_step', strategy: 0, index: 1, reason: 'step "s0.2" failed: boom' });
+    expect(hist.undo(0, 1).next(sh)).toMatchObject({ kind: 'rollback_step', index: 0 });
+  });
+
+  it('undoes nothing when the chain stops on failure', () => {
+    const sh: RunbookShape = { ...shape([grouped('abort')]), onFailure: 'stop' };
+    expect(h().step(0, 0).step(0, 1).step(0, 2, 'failed', 'boom').next(sh)).toEqual({ kind: 'finish', status: 'failed', strategy: 0, reason: 'step "s0.2" failed: boom' });
+  });
+
+  it('starts no further step once max_duration has passed, and rolls back what ran', () => {
+    const sh: RunbookShape = { ...shape([[step(), step()]]), maxDurationMs: 1_000 };
+    expect(nextCommand(sh, h().step(0, 0).records, { ms: 999 })).toMatchObject({ kind: 'run_step', index: 1 });
+    expect(nextCommand(sh, h().step(0, 0).records, { ms: 1_000 })).toEqual({
+      kind: 'rollback_step', strategy: 0, index: 0, reason: 'max_duration 1000 ms exceeded: the chain stopped',
+    });
+  });
+
+  it('does not re-run an idempotent step left running once max_duration has passed', () => {
+    const sh: RunbookShape = { ...shape([[step({ canRollback: false })]]), maxDurationMs: 1_000 };
+    expect(nextCommand(sh, h().step(0, 0, 'running').records, { ms: 5_000 })).toMatchObject({ kind: 'finish', status: 'failed' });
   });
 });

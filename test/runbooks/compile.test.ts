@@ -51,7 +51,7 @@ describe('compileRunbook: the demo runbooks', () => {
       steps: [{
         kind: 'action', name: 'restart the process', action: 'process.restart',
         params: { target: '{{ incident.target }}' }, timeoutMs: 15_000, retries: 1,
-        backoff: { initialMs: 1000, factor: 2, maxMs: 30_000 }, onFailure: 'abort', when: null, rollback: null,
+        backoff: { initialMs: 1000, factor: 2, maxMs: 30_000 }, onFailure: 'abort', when: null, whenSteps: [], idempotent: null, rollback: null,
       }],
     }]);
   });
@@ -74,7 +74,7 @@ describe('compileRunbook: shorthand and options', () => {
       kind: 'action', name: 'clean up', action: 'exec',
       params: { argv: ['./cleanup.sh', '{{ labels.service }}', '--port={{target.port}}'], timeout: 5000 },
       timeoutMs: 60_000, retries: 2, backoff: { initialMs: 500, factor: 3, maxMs: 10_000 }, onFailure: 'continue',
-      when: { kind: 'compare', value: { signal: 'disk_used_percent', fn: 'avg', windowMs: 60_000 }, op: 'gt', threshold: 80 },
+      when: { kind: 'compare', value: { signal: 'disk_used_percent', fn: 'avg', windowMs: 60_000 }, op: 'gt', threshold: 80 }, whenSteps: [], idempotent: null,
       rollback: { action: 'notify', params: { message: 'cleanup of {{ labels.service }} failed' } },
     });
   });

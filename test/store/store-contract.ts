@@ -280,6 +280,14 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
         expect((await store.signals.query('web-1', 'disk_used_pct', 0)).map((s) => s.value)).toEqual([2, 3, 4]);
         expect(await store.signals.prune(T0)).toBe(0);
       });
+
+      it('lists every series oldest first, by time window and target (the export for backtests)', async () => {
+        await store.signals.append([3, 1, 2, 0].map((i) => signal({ target: `web-${i % 2}`, at: T0 + i * MIN, value: i })));
+        expect((await store.signals.list()).map((s) => s.value)).toEqual([0, 1, 2, 3]);
+        expect((await store.signals.list({ since: T0 + MIN, until: T0 + 3 * MIN })).map((s) => s.value)).toEqual([1, 2]);
+        expect((await store.signals.list({ target: 'web-1' })).map((s) => s.value)).toEqual([1, 3]);
+        expect(await store.signals.list({ limit: 1 })).toEqual([signal({ target: 'web-0', at: T0, value: 0 })]);
+      });
     });
 
     describe('settings', () => {

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Clock } from '../../src/core/clock.js';
+import { ActionError } from '../../src/core/errors.js';
 import type { ActionPlugin, NotifierPort, Notification } from '../../src/actions/types.js';
 import { builtinActions } from '../../src/actions/index.js';
 import { compileConfig } from '../../src/config/load.js';
@@ -11,6 +13,7 @@ import { silentLogger } from '../../src/engine/log.js';
 import { builtinProbes } from '../../src/probes/index.js';
 import { compileRunbookText } from '../../src/runbooks/compile.js';
 import { openSqliteStore } from '../../src/store/database.js';
+import type { Store } from '../../src/store/types.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 
 /**
@@ -41,6 +44,12 @@ export interface HarnessOptions {
   readonly supervisor?: (config: CompiledConfig) => SupervisorPort;
   /** Keep the store in this directory (a restart test opens it again); default: in memory. */
   readonly dataDir?: string;
+  /** Runs on the fresh store before the engine starts: the state a previous engine left behind. */
+  readonly prepare?: (store: Store) => Promise<void>;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+  /** Emit the world's values every 20 ms of real time (default true). */
+  readonly feed?: boolean;
 }
 
 const recordParams = z.looseObject({});
@@ -55,6 +64,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     execute: async (ctx) => {
       calls.push({ action: 'record', phase: 'execute', params: ctx.params });
       opts.onRecord?.(ctx.params, world);
+      if (ctx.params['fail'] === true) throw new ActionError('failed', `record ${String(ctx.params['id'] ?? '')} failed as told`, { retryable: false });
       return { summary: 'recorded', rollbackState: { before: { ...world } } };
     },
     rollback: async (ctx) => {
@@ -62,19 +72,32 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       return { summary: 'undone' };
     },
   };
-  const actions = new Map<string, ActionPlugin>([...builtinActions, ['record', record as ActionPlugin]]);
+  // Waits (on the engine's clock) until its timeout aborts it, or for `ms`: a step that takes its time.
+  const wait: ActionPlugin<Record<string, unknown>> = {
+    type: 'wait', schema: recordParams, idempotent: false, mutates: false,
+    plan: async () => ({ summary: 'wait' }),
+    execute: async (ctx) => {
+      calls.push({ action: 'wait', phase: 'execute', params: ctx.params });
+      await ctx.clock.sleep(typeof ctx.params['ms'] === 'number' ? ctx.params['ms'] : 3_600_000, ctx.signal);
+      return { summary: 'waited' };
+    },
+  };
+  const actions = new Map<string, ActionPlugin>([...builtinActions, ['record', record as ActionPlugin], ['wait', wait as ActionPlugin]]);
   const config = compileConfig(opts.config, '/virtual/medic.yaml', { probes: builtinProbes });
   const runbooks = opts.runbooks.map((text, i) => compileRunbookText(text, { file: `/virtual/runbook-${i}.yaml`, actions, settleMs: 0 }));
   const store = await openSqliteStore(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : { file: ':memory:' });
   const notifier: NotifierPort = { notify: (n) => { notifications.push(n); opts.notifier?.notify(n); } };
   const engine = new Engine({
-    config, runbooks, store, clock: systemClock, log: opts.log ?? silentLogger,
+    config, runbooks, store, clock: opts.clock ?? systemClock, log: opts.log ?? silentLogger,
     probePlugins: builtinProbes, actionPlugins: actions, supervisor: opts.supervisor?.(config) ?? noSupervisor, notifier,
   });
+  await opts.prepare?.(store);
   await engine.start();
   const target = opts.target ?? 'web';
+  const clock = opts.clock ?? systemClock;
   const timer = setInterval(() => {
-    const at = Date.now();
+    if (opts.feed === false) return;
+    const at = clock.now();
     engine.ingest(Object.entries(world).map(([name, value]) => ({ source: 'test', target, name, value, labels: {}, at })));
   }, 20);
   return {

@@ -25,6 +25,11 @@ const runBody = z.strictObject({
 const approveBody = z.strictObject({ comment: text(2000).optional() });
 const rejectBody = z.strictObject({ reason: z.string().min(1).max(2000) });
 const rollbackBody = z.strictObject({ reason: z.string().min(1).max(2000) });
+const resumeBody = z.strictObject({
+  assume_done: z.boolean().default(false).meta({ description: 'the step in doubt did happen (a person checked): do not run it again' }),
+  comment: text(2000).optional(),
+});
+const abandonBody = z.strictObject({ reason: z.string().min(1).max(2000) });
 
 export function executionRoutes({ engine, ops }: ApiDeps): Route[] {
   return [
@@ -74,6 +79,18 @@ export function executionRoutes({ engine, ops }: ApiDeps): Route[] {
       summary: 'Roll back a finished execution: undo its steps in reverse',
       params: idParam, body: rollbackBody, response: execution,
       handler: async ({ params, body, actor }) => ops.rollbackExecution(params.id, actor, body.reason),
+    }),
+    defineRoute({
+      method: 'POST', url: '/api/v1/executions/:id/resume', tag: 'executions', auth: 'admin',
+      summary: 'Resume an execution held after a crash: the step in doubt runs again, or counts as done',
+      params: idParam, body: resumeBody, response: execution,
+      handler: async ({ params, body, actor }) => engine.control.resume(params.id, actor, { assumeDone: body.assume_done, comment: body.comment ?? null }),
+    }),
+    defineRoute({
+      method: 'POST', url: '/api/v1/executions/:id/abandon', tag: 'executions', auth: 'admin',
+      summary: 'Abandon an execution held after a crash; nothing more runs',
+      params: idParam, body: abandonBody, response: execution,
+      handler: async ({ params, body, actor }) => engine.control.abandon(params.id, actor, body.reason),
     }),
   ];
 }

@@ -1,0 +1,121 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Execution, StepRecord } from '../../src/core/records.js';
+import type { Store } from '../../src/store/types.js';
+import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
+
+const config = configYaml('policy:\n  cooldown: 0s\n');
+
+// `record` declares itself idempotent; this runbook says its first step is not (as for an exec that appends).
+const runbook = `
+name: two-steps
+description: two steps
+match: { rules: [] }
+risk: low
+impact: test
+rollback_plan: none
+steps:
+  - { name: first, action: record, idempotent: false, params: { id: first } }
+  - { name: second, action: record, params: { id: second } }
+watch: { duration: 0s }
+`;
+
+/** What a SIGKILL during the first step leaves in the store. */
+async function crashedDuringFirstStep(store: Store): Promise<void> {
+  const at = Date.now();
+  const execution: Execution = {
+    id: 'exe_crashed', incidentId: null, runbook: 'two-steps', target: 'web', severity: 'P3', status: 'running', strategy: 0,
+    reason: 'test', requestedBy: 'carol', approvedBy: null, dryRun: false, createdAt: at, startedAt: at, finishedAt: null, error: null, plan: {},
+  };
+  await store.executions.insert(execution);
+  const step: StepRecord = {
+    executionId: execution.id, seq: 0, strategy: 0, index: 0, phase: 'step', name: 'first', action: 'record', params: { id: 'first' },
+    status: 'running', attempts: 0, startedAt: at, finishedAt: null, output: null, error: null, rollbackState: null,
+  };
+  await store.executions.putStep(step);
+}
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+async function held(): Promise<Harness> {
+  h = await startHarness({ config, runbooks: [runbook], prepare: crashedDuringFirstStep });
+  await h.engine.idle();
+  return h;
+}
+
+describe('executions held for a person after a crash', () => {
+  it('holds an execution whose non-idempotent step was running, without running anything', async () => {
+    await held();
+    const e = await h.engine.store.executions.get('exe_crashed');
+    expect(e?.status).toBe('held');
+    expect(e?.error).toContain('step "first" was left in doubt');
+    expect((await h.engine.store.executions.steps('exe_crashed')).map((s) => s.status)).toEqual(['running', 'unknown']);
+    expect(h.calls).toEqual([]);
+    const audit = await h.engine.store.audit.list({ subject: 'exe_crashed' });
+    expect(audit.items.map((a) => a.result)).toContain('held');
+  });
+
+  it('resume runs the step in doubt again and then the rest, recorded with who decided', async () => {
+    await held();
+    const done = h.next('execution:transition', (x) => x.execution.id === 'exe_crashed' && x.execution.status === 'succeeded');
+    await h.engine.control.resume('exe_crashed', 'alice', { assumeDone: false, comment: 'checked: it did not run' });
+    await done;
+    expect(h.calls.map((c) => (c.params as { id: string }).id)).toEqual(['first', 'second']);
+    const audit = await h.engine.store.audit.list({ subject: 'exe_crashed', actor: 'alice' });
+    expect(audit.items.map((a) => [a.result, a.details['stepInDoubt']])).toEqual([['resumed_by_person', 'run again']]);
+  });
+
+  it('resume --assume-done does not run the step in doubt again', async () => {
+    await held();
+    const done = h.next('execution:transition', (x) => x.execution.id === 'exe_crashed' && x.execution.status === 'succeeded');
+    await h.engine.control.resume('exe_crashed', 'alice', { assumeDone: true, comment: null });
+    await done;
+    expect(h.calls.map((c) => (c.params as { id: string }).id)).toEqual(['second']);
+    const first = (await h.engine.store.executions.steps('exe_crashed')).filter((s) => s.name === 'first').at(-1);
+    expect(first?.output).toBe('taken as done by alice');
+  });
+
+  it('abandon ends it as failed with the reason, and nothing runs', async () => {
+    await held();
+    const e = await h.engine.control.abandon('exe_crashed', 'bob', 'restarted it by hand');
+    expect(e.status).toBe('failed');
+    await h.engine.idle();
+    expect((await h.engine.store.executions.get('exe_crashed'))?.error).toBe('abandoned by bob: restarted it by hand');
+    expect(h.calls).toEqual([]);
+    await expect(h.engine.control.resume('exe_crashed', 'alice', { assumeDone: false, comment: null })).rejects.toThrow(/is failed, not held/);
+  });
+});
+
+describe('resume and abandon over HTTP', () => {
+  it('POST /api/v1/executions/:id/resume and /abandon decide a held execution, with the actor recorded', async () => {
+    const { buildServer } = await import('../../src/api/server.js');
+    await held();
+    const app = buildServer({ engine: h.engine });
+    const { token: dana } = await app.medic.tokens.create({ name: 'dana', role: 'admin' }, 'test');
+    const { token: viewer } = await app.medic.tokens.create({ name: 'vic', role: 'viewer' }, 'test');
+    const as = (token: string) => ({ authorization: `Bearer ${token}` });
+    try {
+      const anon = await app.inject({ method: 'POST', url: '/api/v1/executions/exe_crashed/resume', payload: {} });
+      expect(anon.statusCode).toBe(401);
+      const low = await app.inject({ method: 'POST', url: '/api/v1/executions/exe_crashed/resume', headers: as(viewer), payload: {} });
+      expect(low.statusCode).toBe(403);
+      expect((await h.engine.store.executions.get('exe_crashed'))?.status).toBe('held');
+      const bad = await app.inject({ method: 'POST', url: '/api/v1/executions/exe_crashed/abandon', headers: as(dana), payload: {} });
+      expect(bad.statusCode).toBe(400);
+      const done = h.next('execution:transition', (x) => x.execution.id === 'exe_crashed' && x.execution.status === 'succeeded');
+      const ok = await app.inject({ method: 'POST', url: '/api/v1/executions/exe_crashed/resume', headers: as(dana), payload: { assume_done: true } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({ id: 'exe_crashed', status: 'pending' });
+      await done;
+      const again = await app.inject({ method: 'POST', url: '/api/v1/executions/exe_crashed/abandon', headers: as(dana), payload: { reason: 'late' } });
+      expect(again.statusCode).toBe(409);
+      expect(again.json().error.message).toBe('execution exe_crashed is succeeded, not held for a person');
+      const missing = await app.inject({ method: 'POST', url: '/api/v1/executions/exe_nothere/resume', headers: as(dana), payload: {} });
+      expect(missing.statusCode).toBe(404);
+      const audit = await h.engine.store.audit.list({ subject: 'exe_crashed', actor: 'dana' });
+      expect(audit.items.map((a) => a.result)).toEqual(['resumed_by_person']);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -5,10 +5,13 @@ import { ApiError } from './errors.js';
 import { executionRoutes } from './routes/executions.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { defaultWebRoot, serveWeb } from './web.js';
 
 export interface ApiOptions {
   readonly engine: Engine;
   readonly bodyLimit?: number;
+  /** The built dashboard (dist/web by default), served at `/`. */
+  readonly webRoot?: string;
 }
 
 /** The HTTP face of the engine. Built here, listened on by the caller. */
@@ -28,7 +31,11 @@ export function buildServer(opts: ApiOptions): FastifyInstance {
     }
     return reply.status(500).send(new ApiError('internal', 'internal error').toBody());
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(new ApiError('not_found', `no route ${req.method} ${req.url}`).toBody()));
+  const webRoot = opts.webRoot ?? defaultWebRoot();
+  app.setNotFoundHandler(async (req, reply) => {
+    if (await serveWeb(webRoot, req, reply)) return reply;
+    return reply.status(404).send(new ApiError('not_found', `no route ${req.method} ${req.url}`).toBody());
+  });
   void app.register(healthRoutes(opts.engine));
   void app.register(incidentRoutes(opts.engine), { prefix: '/api/v1' });
   void app.register(executionRoutes(opts.engine), { prefix: '/api/v1' });

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { get } from '../api';
 import { LineChart } from '../components/charts';
-import { execDuration, stepTitle, strategyName } from '../components/execution';
+import { execDuration, strategyName } from '../components/execution';
 import { Card, Empty, ErrorState, KeyValues, Loaded, NotAvailable, SeverityBadge, Status } from '../components/ui';
 import { age, clock, duration, num, words } from '../format';
 import { useLiveTick, useNow } from '../live';
@@ -80,7 +80,7 @@ function Timeline({ entries, executions, now }: { entries: readonly TimelineEntr
     ...entries.map((e): Row => ({ at: e.at, key: `t${e.id}`, kind: e.kind, title: e.message })),
     ...(steps.data ?? []).map((s): Row => ({
       at: s.startedAt ?? 0, key: `s${s.executionId}-${s.seq}`, kind: s.phase === 'rollback' ? 'rolled_back' : s.phase === 'step' ? 'step' : s.phase,
-      title: `${stepTitle(s)} (${s.action})`, body: s.output, error: s.error, status: s.status, took: s.startedAt ? (s.finishedAt ?? now) - s.startedAt : null,
+      title: s.phase === 'step' || s.phase === 'rollback' ? `${s.name} (${s.action})` : s.name === s.phase ? s.action : s.name, body: s.output, error: s.error, status: s.status, took: s.startedAt ? (s.finishedAt ?? now) - s.startedAt : null,
     })),
   ].filter((r) => r.at > 0).sort((a, b) => a.at - b.at || a.key.localeCompare(b.key));
   if (rows.length === 0) return <Empty title="Nothing recorded yet" />;

@@ -57,11 +57,12 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
   it('renders the overview with data in under a second', async () => {
     // The token is in this tab's sessionStorage: a fresh navigation does not ask again.
     await page.goto(`${api}/`);
-    const ms = await page.waitForFunction(() => {
+    // Runs in the page (a string: the tests are compiled without the DOM library).
+    const ms = await page.waitForFunction(`(() => {
       const score = document.querySelector('[data-testid="health-score"]');
       const counts = document.querySelector('[data-testid="open-counts"]');
-      return score?.textContent && counts ? performance.now() : false;
-    }, undefined, { timeout: 10_000, polling: 'raf' }).then((h) => h.jsonValue() as Promise<number>);
+      return score && score.textContent && counts ? performance.now() : false;
+    })()`, undefined, { timeout: 10_000, polling: 'raf' }).then((h) => h.jsonValue() as Promise<number>);
     console.log(`overview rendered with data in ${ms.toFixed(0)} ms from navigation start`);
     expect(ms).toBeLessThan(1_000);
     await expect(page.getByTestId('kill-switch').textContent()).resolves.toMatch(/Auto-remediation (on|off)/);
@@ -74,14 +75,14 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
     await page.goto(`${api}/incidents`);
     await page.getByRole('heading', { name: 'Incidents' }).waitFor();
     // Marks this document: a reload would lose it.
-    await page.evaluate(() => Object.assign(window, { medicTestMark: true }));
+    await page.evaluate('window.medicTestMark = true');
     const res = await fetch(`${demoUrl}/fault/crash`, { method: 'POST' }).catch(() => null);
     expect(res === null || res.status < 300).toBe(true);
 
     const row = page.locator('[data-testid="incident-row"][data-rule="demo-crashed"]');
     await row.first().waitFor({ timeout: 20_000 });
     await page.locator('[data-testid="incident-row"][data-rule="demo-crashed"][data-status="resolved"]').first().waitFor({ timeout: 20_000 });
-    expect(await page.evaluate(() => (window as unknown as { medicTestMark?: boolean }).medicTestMark)).toBe(true);
+    expect(await page.evaluate('window.medicTestMark === true')).toBe(true);
     await shot(page, 'incidents');
 
     await row.first().getByRole('link').click();
@@ -155,7 +156,7 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
     await phone.setViewportSize({ width: 390, height: 844 });
     await logIn(phone, token);
     await phone.locator('[data-testid="health-score"]').waitFor({ timeout: 10_000 });
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await phone.evaluate('document.documentElement.scrollWidth - window.innerWidth') as number;
     expect(overflow).toBeLessThanOrEqual(0);
     await phone.screenshot({ path: join(SCREENSHOTS, 'overview-phone.png'), fullPage: true });
     await phone.close();

@@ -47,7 +47,7 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
     await p.goto(`${api}/`);
     await p.getByLabel('Token').fill(secret);
     await p.getByRole('button', { name: 'Log in' }).click();
-    await p.locator('#nav').waitFor({ timeout: 10_000 });
+    await p.locator('#main').waitFor({ timeout: 10_000 });
   }
 
   async function shot(p: Page, name: string): Promise<void> {

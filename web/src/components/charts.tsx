@@ -1,5 +1,5 @@
 /** Inline SVG charts: enough for a gauge and a few lines, without a chart library. */
-import { useId } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { clock, num, scoreBand } from '../format';
 
 const ARC = 0.75; // the gauge is three quarters of a circle
@@ -46,11 +46,11 @@ export function LineChart({ lines, height = 160, fixed, mark, thresholds = [], l
   label: string;
 }) {
   const id = useId();
-  const W = 600;
+  const W = useWidth(600);
   const H = height;
   const pad = { l: 36, r: 8, t: 8, b: 20 };
   const all = lines.flatMap((l) => l.points);
-  if (all.length === 0) return <div className="chart-empty">No data points yet.</div>;
+  if (all.length === 0) return <div className="chart-empty" ref={W.ref}>No data points yet.</div>;
   const t0 = Math.min(...all.map((p) => p.at), mark?.from ?? Infinity);
   const t1 = Math.max(...all.map((p) => p.at), mark?.to ?? -Infinity);
   let [y0, y1] = fixed ?? [Math.min(...all.map((p) => p.value), ...thresholds.map((t) => t.value)), Math.max(...all.map((p) => p.value), ...thresholds.map((t) => t.value))];
@@ -59,24 +59,24 @@ export function LineChart({ lines, height = 160, fixed, mark, thresholds = [], l
     y0 = y0 >= 0 && y0 - span * 0.1 < 0 ? 0 : y0 - span * 0.1;
     y1 += span * 0.1;
   }
-  const x = (t: number) => pad.l + ((t - t0) / (t1 - t0 || 1)) * (W - pad.l - pad.r);
+  const x = (t: number) => pad.l + ((t - t0) / (t1 - t0 || 1)) * (W.px - pad.l - pad.r);
   const y = (v: number) => pad.t + (1 - (v - y0) / (y1 - y0 || 1)) * (H - pad.t - pad.b);
   const ticks = [y0, (y0 + y1) / 2, y1];
   return (
-    <figure className="chart" aria-label={label}>
-      <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-labelledby={`${id}-t`}>
+    <figure className="chart" aria-label={label} ref={W.ref}>
+      <svg viewBox={`0 0 ${W.px} ${H}`} width="100%" role="img" aria-labelledby={`${id}-t`}>
         <title id={`${id}-t`}>{label}</title>
         {ticks.map((v, i) => (
           <g key={i}>
-            <line className="grid" x1={pad.l} x2={W - pad.r} y1={y(v)} y2={y(v)} />
+            <line className="grid" x1={pad.l} x2={W.px - pad.r} y1={y(v)} y2={y(v)} />
             <text className="axis" x={pad.l - 4} y={y(v) + 3} textAnchor="end">{num(v, 1)}</text>
           </g>
         ))}
         {mark && <rect className="mark" x={x(mark.from)} width={Math.max(2, x(mark.to ?? t1) - x(mark.from))} y={pad.t} height={H - pad.t - pad.b} />}
         {thresholds.map((t) => (
           <g key={t.label}>
-            <line className="threshold" x1={pad.l} x2={W - pad.r} y1={y(t.value)} y2={y(t.value)} />
-            <text className="axis threshold-label" x={W - pad.r - 2} y={y(t.value) - 3} textAnchor="end">{t.label}</text>
+            <line className="threshold" x1={pad.l} x2={W.px - pad.r} y1={y(t.value)} y2={y(t.value)} />
+            <text className="axis threshold-label" x={W.px - pad.r - 2} y={y(t.value) - 3} textAnchor="end">{t.label}</text>
           </g>
         ))}
         {lines.map((l, i) => (
@@ -84,7 +84,7 @@ export function LineChart({ lines, height = 160, fixed, mark, thresholds = [], l
             points={l.points.map((p) => `${x(p.at).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ')} />
         ))}
         <text className="axis" x={pad.l} y={H - 4}>{clock(t0)}</text>
-        <text className="axis" x={W - pad.r} y={H - 4} textAnchor="end">{clock(t1)}</text>
+        <text className="axis" x={W.px - pad.r} y={H - 4} textAnchor="end">{clock(t1)}</text>
       </svg>
       {lines.length > 1 && (
         <figcaption className="legend">
@@ -93,4 +93,23 @@ export function LineChart({ lines, height = 160, fixed, mark, thresholds = [], l
       )}
     </figure>
   );
+}
+
+/** The element's width in CSS pixels, so the SVG is drawn 1:1 and its text keeps its size. */
+function useWidth(initial: number): { ref: (el: HTMLElement | null) => void; px: number } {
+  const [px, setPx] = useState(initial);
+  const observer = useRef<ResizeObserver | null>(null);
+  useEffect(() => () => observer.current?.disconnect(), []);
+  const ref = (el: HTMLElement | null) => {
+    observer.current?.disconnect();
+    if (!el) return;
+    const measure = () => {
+      const w = Math.round(el.getBoundingClientRect().width);
+      if (w > 0) setPx((old) => (Math.abs(old - w) > 1 ? w : old));
+    };
+    measure();
+    observer.current = new ResizeObserver(measure);
+    observer.current.observe(el);
+  };
+  return { ref, px };
 }

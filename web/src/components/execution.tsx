@@ -36,7 +36,7 @@ export function PlanView({ plan, compact }: { plan: Readonly<Record<string, unkn
               <li key={i}>
                 <span className="strong">{st.name}</span> <code>{st.action}</code>
                 {st.rollback && <span className="muted small"> · undo: <code>{st.rollback}</code></span>}
-                {!compact && st.params !== undefined && Object.keys(st.params as object).length > 0 && <pre className="params">{show(st.params)}</pre>}
+                {!compact && <Params params={st.params} />}
               </li>
             ))}
           </ol>
@@ -85,4 +85,16 @@ export function execDuration(e: Execution, now: number): string {
 export function strategyName(e: Execution): string {
   const s = (e.plan as PlanShape).strategies?.[e.strategy];
   return s?.name ?? `#${e.strategy + 1}`;
+}
+
+/** Rendered step params as `name = value` lines (values as JSON, so strings show their quotes). */
+function Params({ params }: { params: unknown }) {
+  if (!params || typeof params !== 'object') return null;
+  const entries = Object.entries(params as Record<string, unknown>);
+  if (entries.length === 0) return null;
+  return (
+    <ul className="params">
+      {entries.map(([k, v]) => <li key={k}><b>{k}</b> = {JSON.stringify(v)}</li>)}
+    </ul>
+  );
 }

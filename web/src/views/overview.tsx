@@ -27,7 +27,7 @@ export function Overview() {
 function HealthCard() {
   const h = useApi<HealthScore>('/health-score', ['incident', 'execution']);
   return (
-    <Card title="Health score" className="span-2 health-card">
+    <Card title="Health score" className="health-card">
       <Loaded state={h} what="the health score">
         {(d) => (
           <div className="health">
@@ -51,7 +51,7 @@ function HealthCard() {
 function OpenIncidents() {
   const open = useApi<Page<Incident>>(`/incidents?status=${ACTIVE}&limit=500`, ['incident']);
   return (
-    <Card title="Open incidents" actions={<Link to={`/incidents?status=${ACTIVE}`}>View all</Link>}>
+    <Card title="Open incidents" className="open-card" actions={<Link to={`/incidents?status=${ACTIVE}`}>View all</Link>}>
       <Loaded state={open} what="open incidents">
         {(d) => {
           const by = Object.fromEntries(SEVERITIES.map((s) => [s, d.items.filter((i) => i.severity === s).length]));
@@ -79,7 +79,7 @@ function StatsCard() {
   const [w, setW] = useState<(typeof WINDOWS)[number]>('24h');
   const s = useApi<Stats>(`/stats?window=${w}`, ['execution', 'incident']);
   return (
-    <Card title="Remediation" actions={
+    <Card title="Remediation" className="stats-card" actions={
       <div className="segmented" role="group" aria-label="Time window">
         {WINDOWS.map((x) => <button key={x} type="button" aria-pressed={w === x} onClick={() => setW(x)}>{x}</button>)}
       </div>
@@ -112,7 +112,7 @@ function Waiting() {
   const a = useApi<{ items: Approval[] }>('/approvals', ['approval', 'execution']);
   const now = useNow(5000);
   return (
-    <Card title="Waiting for a person" actions={<Link to="/approvals">Approvals</Link>}>
+    <Card title="Waiting for a person" className="waiting-card" actions={<Link to="/approvals">Approvals</Link>}>
       <Loaded state={a} what="approvals" empty={(d) => d.items.length === 0 ? <Empty title="No approvals waiting" hint="Risky fixes (P0/P1, high-risk runbooks) wait here for an admin." /> : null}>
         {(d) => (
           <ul className="list">
@@ -135,7 +135,7 @@ function Recent() {
   const r = useApi<Page<Incident>>('/incidents?limit=6', ['incident']);
   const now = useNow(5000);
   return (
-    <Card title="Latest incidents" actions={<Link to="/incidents">Incidents</Link>} className="span-2">
+    <Card title="Latest incidents" actions={<Link to="/incidents">Incidents</Link>} className="recent-card">
       <Loaded state={r} what="incidents" empty={(d) => d.items.length === 0 ? <Empty title="No incidents yet" hint="When a rule holds for a target, its incident shows up here live." /> : null}>
         {(d) => (
           <ul className="list">

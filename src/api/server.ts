@@ -1,43 +1,81 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ZodError } from 'zod';
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../engine/clock.js';
 import type { Engine } from '../engine/engine.js';
-import { ApiError } from './errors.js';
+import { Authenticator } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { engineOps, type EngineOps } from './engine-ops.js';
+import { ApiError, toApiError } from './errors.js';
+import { openApiDocument } from './openapi.js';
+import { registerRoutes, type Route } from './route.js';
+import { auditRoutes } from './routes/audit.js';
+import { breakerRoutes } from './routes/breakers.js';
+import { eventRoutes } from './routes/events.js';
 import { executionRoutes } from './routes/executions.js';
-import { healthRoutes } from './routes/health.js';
+import { metaRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { problemRoutes } from './routes/problems.js';
+import { ruleRoutes } from './routes/rules.js';
+import { runbookRoutes, YAML_TYPES } from './routes/runbooks.js';
+import { settingsRoutes } from './routes/settings.js';
+import { silenceRoutes } from './routes/silences.js';
+import { statsRoutes } from './routes/stats.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { EventHub, type EventHubOptions } from './sse.js';
+import { Tokens } from './tokens.js';
 import { defaultWebRoot, serveWeb } from './web.js';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const VERSION = '0.1.0';
 
 export interface ApiOptions {
   readonly engine: Engine;
+  /** Defaults to the engine itself (api-contract.md's operations). */
+  readonly ops?: EngineOps;
+  readonly clock?: Clock;
+  /** Bytes; config `api.body_limit`. */
   readonly bodyLimit?: number;
+  readonly events?: EventHubOptions;
+  /** More routes (intake, say), registered and documented like the built-in ones. */
+  readonly routes?: (deps: ApiDeps) => readonly Route[];
   /** The built dashboard (dist/web by default), served at `/`. */
   readonly webRoot?: string;
 }
 
+export type MedicServer = FastifyInstance & { readonly medic: { readonly routes: readonly Route[]; readonly tokens: Tokens; readonly hub: EventHub } };
+
 /** The HTTP face of the engine. Built here, listened on by the caller. */
-export function buildServer(opts: ApiOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1024 * 1024 });
+export function buildServer(opts: ApiOptions): MedicServer {
+  const clock = opts.clock ?? systemClock;
+  const { engine } = opts;
+  // Fastify's own logger stays off: request URLs may carry ?access_token=, and they must never reach a log.
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, return503OnClosing: true });
+  const tokens = new Tokens(engine.store, clock, (kind, subject, result, details, actor) => engine.audit(kind, subject, result, details, actor));
+  const hub = new EventHub(engine.events, clock, opts.events);
+  const deps: ApiDeps = { engine, ops: opts.ops ?? engineOps(engine), tokens, hub, clock };
+
+  app.addContentTypeParser([...YAML_TYPES], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof ApiError) return reply.status(err.status).send(err.toBody());
-    if (err instanceof ZodError) {
-      const details = err.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
-      const first = details[0];
-      return reply.status(400).send(new ApiError('bad_request', first ? `${first.field || 'request'}: ${first.message}` : 'bad request', details).toBody());
-    }
-    const e = err as { statusCode?: number; message?: string; code?: string };
-    if (e.statusCode === 413) return reply.status(413).send(new ApiError('payload_too_large', e.message ?? 'body too large').toBody());
-    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return reply.status(e.statusCode).send(new ApiError('bad_request', e.message ?? 'bad request').toBody());
-    }
-    return reply.status(500).send(new ApiError('internal', 'internal error').toBody());
+    const e = toApiError(err);
+    return reply.status(e.status).send(e.toBody());
   });
+  // The dashboard answers only what no route did: it never shadows the API, /metrics or the health checks.
   const webRoot = opts.webRoot ?? defaultWebRoot();
   app.setNotFoundHandler(async (req, reply) => {
     if (await serveWeb(webRoot, req, reply)) return reply;
-    return reply.status(404).send(new ApiError('not_found', `no route ${req.method} ${req.url}`).toBody());
+    const path = req.url.split('?')[0]!.slice(0, 200);
+    return reply.status(404).send(new ApiError('not_found', `no route ${req.method} ${path}`).toBody());
   });
-  void app.register(healthRoutes(opts.engine));
-  void app.register(incidentRoutes(opts.engine), { prefix: '/api/v1' });
-  void app.register(executionRoutes(opts.engine), { prefix: '/api/v1' });
-  return app;
+  app.addHook('preClose', async () => hub.close());
+
+  let doc: object | undefined;
+  const routes: Route[] = [];
+  routes.push(
+    ...metaRoutes(deps, () => (doc ??= openApiDocument(routes, { version: VERSION }))),
+    ...problemRoutes(deps), ...incidentRoutes(deps), ...executionRoutes(deps), ...statsRoutes(deps), ...settingsRoutes(deps),
+    ...ruleRoutes(deps), ...runbookRoutes(deps), ...breakerRoutes(deps), ...silenceRoutes(deps), ...auditRoutes(deps),
+    ...tokenRoutes(deps), ...eventRoutes(deps), ...(opts.routes?.(deps) ?? []),
+  );
+  registerRoutes(app, routes, new Authenticator(engine.store, clock));
+  return Object.assign(app, { medic: { routes, tokens, hub } });
 }

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,12 +26,13 @@ export interface DemoOptions {
   readonly traffic: boolean;
   readonly logLevel?: string;
   readonly narrate?: NodeJS.WritableStream;
+  readonly bootstrapToken?: string;
   /** Edits to the demo config before it is compiled (benchmarks, tests). */
   readonly configure?: (doc: Document) => void;
 }
 
 /** Starts the demo: engine, API, the demo service under supervision, and traffic. */
-export async function startDemo(opts: DemoOptions): Promise<Runtime & { demoUrl: string }> {
+export async function startDemo(opts: DemoOptions): Promise<Runtime & { demoUrl: string; token: DemoToken }> {
   const file = DEMO_CONFIG();
   const doc = parseDocument(readText(file));
   const demoPort = opts.demoPort === 0 ? await freePorts(4) : opts.demoPort;
@@ -38,16 +40,49 @@ export async function startDemo(opts: DemoOptions): Promise<Runtime & { demoUrl:
   opts.configure?.(doc);
   const config = compileConfig(String(doc), file, { probes: builtinProbes, overrides: { port: opts.port, dataDir: opts.dataDir } });
   const log = createLogger({ level: opts.logLevel ?? 'error' });
-  const rt = await startRuntime(config, { log, ...(opts.narrate ? { narrate: opts.narrate } : {}) });
+  const rt = await startRuntime(config, {
+    log, ...(opts.narrate ? { narrate: opts.narrate } : {}), ...(opts.bootstrapToken ? { bootstrapToken: opts.bootstrapToken } : {}),
+  });
+  let token: DemoToken;
+  try {
+    token = await demoToken(rt, config.storage.dataDir);
+  } catch (err) {
+    await rt.close();
+    throw err;
+  }
   const stopTraffic = opts.traffic ? startTraffic(rt.supervisor, 'demo') : () => {};
   return {
     ...rt,
     demoUrl: `http://127.0.0.1:${demoPort}`,
+    token,
     close: async () => {
       stopTraffic();
       await rt.close();
     },
   };
+}
+
+export const DEMO_TOKEN_FILE = 'demo-token';
+
+/** The demo's token: `secret` when it was made now or is still in the file, null when the store had other tokens. */
+export interface DemoToken {
+  readonly file: string;
+  readonly secret: string | null;
+}
+
+/**
+ * On a fresh data directory the demo makes a superadmin token, prints it and
+ * keeps it in <dataDir>/demo-token (0600) for the CLI to find, so
+ * `npx medic incidents` works without setup. A later run reuses the file.
+ */
+async function demoToken(rt: Runtime, dataDir: string): Promise<DemoToken> {
+  const file = join(dataDir, DEMO_TOKEN_FILE);
+  if ((await rt.engine.store.tokens.count()) === 0) {
+    const created = await rt.server.medic.tokens.create({ name: 'demo', role: 'superadmin' }, 'demo');
+    writeFileSync(file, `${created.token}\n`, { mode: 0o600 });
+    return { file, secret: created.token };
+  }
+  return { file, secret: existsSync(file) ? readFileSync(file, 'utf8').trim() || null : null };
 }
 
 /** A base port with `count` free consecutive ports after it (the demo's replicas). */
@@ -91,10 +126,14 @@ export function registerDemo(program: Command): void {
           traffic: opts.traffic,
           logLevel: opts.logLevel,
           narrate: process.stdout,
+          ...(env['MEDIC_BOOTSTRAP_TOKEN'] ? { bootstrapToken: env['MEDIC_BOOTSTRAP_TOKEN'] } : {}),
         });
         process.stdout.write([
           '',
           `Medic demo is running. API ${rt.url}  ·  demo service ${rt.demoUrl}`,
+          rt.token.secret
+            ? `API token (superadmin; also in ${rt.token.file}, which the CLI reads): ${rt.token.secret}`
+            : 'API token: use the one you were given (MEDIC_TOKEN or --token).',
           'Break the demo service and watch Medic fix it, in another terminal:',
           '  npx medic fault crash        # also: hang, errors, latency, leak, cpu',
           '  npx medic fault latency --ms 6000   # P1: waits for `npx medic approve <id>`',

@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { CompiledConfig } from '../config/types.js';
 import { ConfigError } from '../config/errors.js';
 import { builtinActions } from '../actions/index.js';
-import { buildServer } from '../api/server.js';
+import { buildServer, type MedicServer } from '../api/server.js';
 import { systemClock } from '../engine/clock.js';
 import { Engine } from '../engine/engine.js';
 import { narrate } from '../engine/narrator.js';
@@ -17,7 +16,7 @@ import { Supervisor } from '../supervisor/supervisor.js';
 
 export interface Runtime {
   readonly engine: Engine;
-  readonly server: FastifyInstance;
+  readonly server: MedicServer;
   readonly supervisor: Supervisor;
   /** Where the API listens, e.g. http://127.0.0.1:7070. */
   readonly url: string;
@@ -31,7 +30,15 @@ export const registries = { probes: builtinProbes, actions: builtinActions };
  * and returns one close() that stops it in reverse: API first (no new
  * requests), then the engine, then the supervised processes, then the store.
  */
-export async function startRuntime(config: CompiledConfig, opts: { log: Logger; narrate?: NodeJS.WritableStream; clock?: Clock }): Promise<Runtime> {
+export interface RuntimeOptions {
+  readonly log: Logger;
+  readonly narrate?: NodeJS.WritableStream;
+  readonly clock?: Clock;
+  /** MEDIC_BOOTSTRAP_TOKEN, read by the CLI entry: made a superadmin token when the store has none. */
+  readonly bootstrapToken?: string;
+}
+
+export async function startRuntime(config: CompiledConfig, opts: RuntimeOptions): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const loaded = loadRunbooks(config.runbookPaths, { actions: builtinActions, settleMs: config.policy.settleMs });
   if (loaded.errors) throw loaded.errors;
@@ -44,7 +51,7 @@ export async function startRuntime(config: CompiledConfig, opts: { log: Logger; 
     probePlugins: builtinProbes, actionPlugins: builtinActions, supervisor, notifier,
   });
   const stopNarrating = opts.narrate ? narrate(engine.events, opts.narrate, () => clock.now()) : () => {};
-  const server = buildServer({ engine });
+  const server = buildServer({ engine, clock, bodyLimit: config.api.bodyLimit });
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -58,6 +65,7 @@ export async function startRuntime(config: CompiledConfig, opts: { log: Logger; 
   };
   try {
     await engine.start();
+    if (opts.bootstrapToken) await server.medic.tokens.bootstrap(opts.bootstrapToken);
     const address = await server.listen({ host: config.server.host, port: config.server.port });
     return { engine, server, supervisor, url: address, close };
   } catch (err) {

@@ -44,7 +44,8 @@ export function registerServe(program: Command): void {
       try {
         const config = loadConfig(opts.config, { probes: builtinProbes, overrides: overridesFrom(opts) });
         const log = createLogger({ level: opts.logLevel });
-        const rt = await startRuntime(config, { log, narrate: process.stdout });
+        const bootstrapToken = process.env['MEDIC_BOOTSTRAP_TOKEN'];
+        const rt = await startRuntime(config, { log, narrate: process.stdout, ...(bootstrapToken ? { bootstrapToken } : {}) });
         process.stdout.write(`medic: serving on ${rt.url} (config ${config.file})\n`);
         await runUntilSignal(rt.close);
       } catch (err) {

@@ -37,6 +37,7 @@ export function compileSpec(spec: ConfigSpec, file: string | null, issues: Issue
       host: spec.server?.host ?? D.server.host,
       port: opts.overrides?.port ?? spec.server?.port ?? D.server.port,
     },
+    api: { bodyLimit: spec.api?.body_limit ?? D.api.bodyLimit },
     storage: {
       dataDir: opts.overrides?.dataDir !== undefined
         ? resolve(opts.overrides.dataDir)

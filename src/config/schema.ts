@@ -16,6 +16,10 @@ const serverSchema = z.strictObject({
   port: int(0).max(65535).optional().meta({ default: D.server.port }),
 });
 
+const apiSchema = z.strictObject({
+  body_limit: int(1024).max(64 * 1024 * 1024).optional().meta({ default: D.api.bodyLimit, description: 'Largest request body in bytes; larger ones get 413.' }),
+});
+
 const storageSchema = z.strictObject({
   data_dir: z.string().min(1).optional().meta({ default: D.storage.dataDir, description: 'Relative to this file\'s folder.' }),
   signal_retention: duration({ default: D.storage.signalRetention }).optional(),
@@ -112,6 +116,7 @@ const channelSchema = z.strictObject({
 export const configSchema = z
   .strictObject({
     server: serverSchema.optional(),
+    api: apiSchema.optional(),
     storage: storageSchema.optional(),
     policy: policySchema.optional(),
     targets: z.array(targetSchema).optional(),

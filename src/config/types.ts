@@ -10,6 +10,7 @@ export interface CompiledConfig {
   /** Absolute path of the file it came from, when there was one. */
   readonly file: string | null;
   readonly server: { readonly host: string; readonly port: number };
+  readonly api: { readonly bodyLimit: number };
   readonly storage: StorageConfig;
   readonly policy: PolicyConfig;
   readonly targets: Readonly<Record<string, TargetConfig>>;

@@ -11,6 +11,7 @@ import { migrations } from './migrations/index.js';
 import type { DB } from './schema.js';
 import { createSettingsStore } from './settings.js';
 import { createSignalStore } from './signals.js';
+import { createTokenStore } from './tokens.js';
 import type { Store } from './types.js';
 
 export type SqliteStoreOptions = { readonly dataDir: string } | { readonly file: ':memory:' };
@@ -74,6 +75,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Kysely
     settings: createSettingsStore(db),
     breakers: createBreakerStore(db),
     audit: createAuditStore(db, dialect),
+    tokens: createTokenStore(db),
     // Safe to call twice: shutdown paths often overlap.
     close: () => (closing ??= db.destroy()),
   };

@@ -123,6 +123,18 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  role: string;
+  /** Hex SHA-256 of the secret; the secret itself is never stored. */
+  hash: string;
+  created_at: number;
+  created_by: string;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface DB {
   incidents: IncidentsTable;
   incident_timeline: IncidentTimelineTable;
@@ -132,4 +144,5 @@ export interface DB {
   settings: SettingsTable;
   breakers: BreakersTable;
   audit_log: AuditLogTable;
+  api_tokens: ApiTokensTable;
 }

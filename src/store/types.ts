@@ -64,6 +64,18 @@ export interface BreakerRecord {
   readonly openedAt: number | null;
 }
 
+/** An API token as stored: never its secret, only the secret's hash. */
+export interface TokenRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: string;
+  readonly hash: string;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly expiresAt: number | null;
+  readonly revokedAt: number | null;
+}
+
 export interface Store {
   readonly incidents: {
     insert(incident: Incident): Promise<void>;
@@ -104,6 +116,16 @@ export interface Store {
     get(key: string): Promise<BreakerRecord | undefined>;
     put(record: BreakerRecord): Promise<void>;
     list(): Promise<BreakerRecord[]>;
+  };
+  readonly tokens: {
+    insert(token: TokenRecord): Promise<void>;
+    findByHash(hash: string): Promise<TokenRecord | undefined>;
+    get(id: string): Promise<TokenRecord | undefined>;
+    /** Every token, oldest first, revoked ones included. */
+    list(): Promise<TokenRecord[]>;
+    count(): Promise<number>;
+    /** Sets revokedAt once; false when there is no such token or it was already revoked. */
+    revoke(id: string, at: number): Promise<boolean>;
   };
   readonly audit: {
     /** Appends one entry, chained to the previous one. Serialised: concurrent calls chain in call order. */

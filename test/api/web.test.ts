@@ -1,15 +1,23 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../../src/api/server.js';
-import type { Engine } from '../../src/engine/engine.js';
+import { startApiHarness, type ApiHarness } from '../support/api-harness.js';
+import { configYaml } from '../support/engine-harness.js';
+
+const config = configYaml(`
+rules:
+  - name: never
+    targets: [web]
+    severity: P3
+    condition: { signal: never, fn: last, gt: 0 }
+`);
 
 /** The dashboard is served by the engine's own server, and never hides an API answer. */
 describe('the dashboard static files', () => {
   let dir: string;
-  let app: FastifyInstance;
+  let h: ApiHarness;
+  const app = { inject: (o: { url: string; method?: 'GET' | 'POST' }) => h.server.inject(o) };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'medic-web-'));
@@ -18,13 +26,11 @@ describe('the dashboard static files', () => {
     writeFileSync(join(dir, 'assets', 'index-abc123.js'), 'console.log(1)');
     writeFileSync(join(dir, 'assets', 'index-abc123.css'), 'body{}');
     writeFileSync(join(dir, '..', 'medic-web-secret.txt'), 'TOP-SECRET-CONTENT');
-    // Routes capture the engine and call it only when asked: none of these requests reach it.
-    app = buildServer({ engine: {} as Engine, webRoot: dir });
-    await app.ready();
+    h = await startApiHarness({ config, runbooks: [], api: { webRoot: dir } });
   });
 
   afterAll(async () => {
-    await app.close();
+    await h?.close();
     rmSync(dir, { recursive: true, force: true });
     rmSync(join(dir, '..', 'medic-web-secret.txt'), { force: true });
   });
@@ -66,7 +72,9 @@ describe('the dashboard static files', () => {
     expect(api.json()).toMatchObject({ error: { code: 'not_found' } });
     expect((await app.inject({ url: '/api' })).headers['content-type']).toMatch(/json/);
     expect((await app.inject({ url: '/metrics' })).headers['content-type']).toMatch(/json/);
-    expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await app.inject({ url: '/healthz' })).json()).toMatchObject({ status: 'ok' });
+    // Unauthenticated API calls get the API's answer (401), not the page.
+    expect((await app.inject({ url: '/api/v1/incidents' })).statusCode).toBe(401);
   });
 
   it('does not leave its directory', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,6 +16,7 @@ describe('the demo through the CLI', () => {
   let demo: Awaited<ReturnType<typeof startCli>>;
   let api: string;
   let demoUrl: string;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'medic-e2e-cli-'));
@@ -23,6 +24,12 @@ describe('the demo through the CLI', () => {
       /API (http:\/\/[\d.:]+)\s+·\s+demo service (http:\/\/[\d.:]+)/, { timeoutMs: 30_000 });
     api = demo.match[1]!;
     demoUrl = demo.match[2]!;
+    // What a newcomer gets: a token printed, and kept in the data directory for the CLI.
+    const file = join(dir, 'data', 'demo-token');
+    const token = readFileSync(file, 'utf8').trim();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await until(() => demo.output().includes(token), 5_000);
+    env = { MEDIC_TOKEN: token };
   });
 
   afterAll(async () => {
@@ -40,12 +47,20 @@ describe('the demo through the CLI', () => {
     await until(() => healthy(demoUrl), 2_000);
     expect(performance.now() - t0).toBeLessThan(2_000);
 
-    await until(async () => (await runCli(['executions', '--url', api])).stdout.includes('succeeded'), 10_000);
-    const incidents = await runCli(['incidents', '--url', api]);
+    await until(async () => (await runCli(['executions', '--url', api], { env })).stdout.includes('succeeded'), 10_000);
+    const incidents = await runCli(['incidents', '--url', api], { env });
     expect(incidents.code).toBe(0);
     expect(incidents.stdout).toMatch(/inc_\w+\s+P1\s+resolved\s+demo-crashed\s+demo/);
-    const executions = await runCli(['executions', '--url', api]);
+    const executions = await runCli(['executions', '--url', api], { env });
     expect(executions.stdout).toMatch(/exe_\w+\s+succeeded\s+restart-demo\s+demo\s+P1/);
+    // The README's walkthrough: no flags at all, the CLI finds the demo's URL and its token file.
+    const bare = await runCli(['incidents'], { env: { MEDIC_URL: api, MEDIC_DATA_DIR: join(dir, 'data') } });
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toMatch(/inc_\w+\s+P1\s+resolved/);
+    // Another URL and no token: refused, and the CLI says why.
+    const refused = await runCli(['incidents', '--url', api.replace('127.0.0.1', 'localhost')]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('401 unauthorized');
     expect(demo.output()).toMatch(/DETECTED\s+P1 demo-crashed on demo/);
     expect(demo.output()).toMatch(/RESOLVED\s+demo-crashed on demo: fixed by restart-demo/);
   });

@@ -72,7 +72,8 @@ describe('the demo fixes every fault it can inject', () => {
     expect((await rt.engine.store.executions.get(execution.id))?.status).toBe('awaiting_approval');
 
     const done = rt.engine.events.waitFor('execution:transition', (e) => e.execution.id === execution.id && e.execution.status === 'succeeded', 30_000);
-    const approve = await runCli(['approve', execution.id, '--url', rt.url, '--as', 'alice', '--comment', 'ok']);
+    const alice = await rt.server.medic.tokens.create({ name: 'alice', role: 'admin' }, 'test');
+    const approve = await runCli(['approve', execution.id, '--url', rt.url, '--token', alice.token, '--comment', 'ok']);
     expect(approve.stdout).toContain(`approved ${execution.id}`);
     await done;
     const audit = await rt.engine.store.audit.list({ kind: 'approval' });

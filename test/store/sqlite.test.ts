@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type KyselyStore } from '../../src/store/database.js';
+import { SQLITE } from '../../src/store/dialect.js';
+import { migrations } from '../../src/store/migrations/index.js';
 import { describeStoreContract, execution, incident, step } from './store-contract.js';
 
 describeStoreContract('sqlite file', async () => {
@@ -50,7 +52,8 @@ describe('sqlite store', () => {
         'audit_log', 'breakers', 'execution_steps', 'executions', 'incident_timeline', 'incidents', 'settings', 'signals',
       ]));
       const applied = raw.prepare('select name from kysely_migration order by name').pluck().all();
-      expect(applied).toEqual(['001_initial']);
+      expect(applied).toEqual(Object.keys(migrations(SQLITE)).sort());
+      expect(applied).toContain('002_tokens');
     } finally {
       raw.close();
     }

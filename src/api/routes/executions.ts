@@ -1,61 +1,79 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { EXECUTION_STATUSES } from '../../core/records.js';
-import type { Engine } from '../../engine/engine.js';
-import { ApprovalError } from '../../engine/remediator.js';
+import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { csvOf, idParam, pageQuery } from './query.js';
+import { defineRoute, type Route } from '../route.js';
+import { csvOf, execution, id, idParam, name, page, pageQuery, severity, step, text, verdict } from '../schemas.js';
 
 const listQuery = z.strictObject({
   ...pageQuery,
   status: csvOf(EXECUTION_STATUSES).optional(),
-  runbook: z.string().max(200).optional(),
-  target: z.string().max(200).optional(),
-  incident: z.string().max(64).optional(),
+  runbook: text(200).optional(),
+  target: text(200).optional(),
+  incident: id.optional(),
 });
 
-const decisionBody = z.strictObject({
-  comment: z.string().max(2000).optional(),
-  reason: z.string().max(2000).optional(),
+const runBody = z.strictObject({
+  runbook: name,
+  target: name,
+  reason: z.string().min(1).max(2000),
+  dry_run: z.boolean().default(false),
+  incident: id.optional(),
+  severity: severity.optional().meta({ description: 'default: the incident\'s, else P3' }),
 });
 
-export function executionRoutes(engine: Engine): FastifyPluginAsync {
-  return async (app) => {
-    app.get('/executions', async (req) => {
-      const q = listQuery.parse(req.query);
-      const page = await engine.store.executions.list({ ...q, incidentId: q.incident });
-      return { items: page.items, total: page.total, limit: q.limit, offset: q.offset };
-    });
-    app.get('/executions/:id', async (req) => {
-      const { id } = idParam.parse(req.params);
-      const execution = await engine.store.executions.get(id);
-      if (!execution) throw new ApiError('not_found', `no execution ${id}`);
-      return { ...execution, steps: await engine.store.executions.steps(id) };
-    });
-    // Until tokens land (API issue), the actor is who the caller says it is; the server listens on loopback by default.
-    app.post('/executions/:id/approve', async (req) => {
-      const { id } = idParam.parse(req.params);
-      const body = decisionBody.parse(req.body ?? {});
-      return decision(() => engine.remediator.approve(id, actorOf(req.headers), body.comment ?? null));
-    });
-    app.post('/executions/:id/reject', async (req) => {
-      const { id } = idParam.parse(req.params);
-      const body = decisionBody.parse(req.body ?? {});
-      return decision(() => engine.remediator.reject(id, actorOf(req.headers), body.reason ?? body.comment ?? 'no reason given'));
-    });
-  };
-}
+const approveBody = z.strictObject({ comment: text(2000).optional() });
+const rejectBody = z.strictObject({ reason: z.string().min(1).max(2000) });
+const rollbackBody = z.strictObject({ reason: z.string().min(1).max(2000) });
 
-function actorOf(headers: Record<string, unknown>): string {
-  const v = headers['x-medic-actor'];
-  return typeof v === 'string' && /^[\w.@-]{1,64}$/.test(v) ? v : 'cli';
-}
-
-async function decision<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ApprovalError) throw new ApiError(err.code, err.message);
-    throw err;
-  }
+export function executionRoutes({ engine, ops }: ApiDeps): Route[] {
+  return [
+    defineRoute({
+      method: 'GET', url: '/api/v1/executions', tag: 'executions', auth: 'viewer',
+      summary: 'List executions with filters and pagination',
+      query: listQuery, response: page(execution),
+      handler: async ({ query: q }) => {
+        const p = await engine.store.executions.list({ ...q, ...(q.incident ? { incidentId: q.incident } : {}) });
+        return { items: p.items, total: p.total, limit: q.limit, offset: q.offset };
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/api/v1/executions/:id', tag: 'executions', auth: 'viewer',
+      summary: 'One execution with every step, its output and timing',
+      params: idParam, response: execution.extend({ steps: z.array(step) }),
+      handler: async ({ params: { id: eid } }) => {
+        const found = await engine.store.executions.get(eid);
+        if (!found) throw new ApiError('not_found', `no execution ${eid}`);
+        return { ...found, steps: await engine.store.executions.steps(eid) };
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/api/v1/executions', tag: 'executions', auth: 'operator', status: 201,
+      summary: 'Run a runbook on a target by hand (or dry-run it)',
+      description: 'The policy decides as for any execution: P0/P1 (or a runbook that needs approval) waits for an admin.',
+      body: runBody, response: z.object({ verdict, execution: execution.nullable() }),
+      handler: async ({ body, actor }) => ops.runManual({
+        runbook: body.runbook, target: body.target, reason: body.reason, dryRun: body.dry_run,
+        ...(body.incident ? { incidentId: body.incident } : {}), ...(body.severity ? { severity: body.severity } : {}),
+      }, actor),
+    }),
+    defineRoute({
+      method: 'POST', url: '/api/v1/executions/:id/approve', tag: 'approvals', auth: 'admin',
+      summary: 'Approve an execution that waits for a person; it runs',
+      params: idParam, body: approveBody, response: execution,
+      handler: async ({ params, body, actor }) => engine.remediator.approve(params.id, actor, body.comment ?? null),
+    }),
+    defineRoute({
+      method: 'POST', url: '/api/v1/executions/:id/reject', tag: 'approvals', auth: 'admin',
+      summary: 'Reject an execution that waits for a person',
+      params: idParam, body: rejectBody, response: execution,
+      handler: async ({ params, body, actor }) => engine.remediator.reject(params.id, actor, body.reason),
+    }),
+    defineRoute({
+      method: 'POST', url: '/api/v1/executions/:id/rollback', tag: 'executions', auth: 'admin',
+      summary: 'Roll back a finished execution: undo its steps in reverse',
+      params: idParam, body: rollbackBody, response: execution,
+      handler: async ({ params, body, actor }) => ops.rollbackExecution(params.id, actor, body.reason),
+    }),
+  ];
 }

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import type { StoreDialect } from '../dialect.js';
 import { initial } from './001_initial.js';
+import { tokens } from './002_tokens.js';
 
 /**
  * Every migration, by name, listed by hand: the compiled package runs from
@@ -10,5 +11,6 @@ import { initial } from './001_initial.js';
 export function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '001_initial': initial(dialect),
+    '002_tokens': tokens(),
   };
 }

@@ -77,3 +77,9 @@ function round(v: number): number {
 function r2(v: number): number {
   return Math.round(v * 100) / 100;
 }
+
+/** A condition as a person reads it: "avg(cpu, 60s) > 85", "all(...)". */
+export function describeCondition(cond: Condition): string {
+  if (cond.kind === 'compare') return `${describeExpr(cond.value)} ${OP_SYMBOL[cond.op]} ${cond.threshold}`;
+  return `${cond.kind}(${cond.of.map(describeCondition).join(', ')})`;
+}

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { longestWindowMs } from '../core/condition.js';
 import { evaluate } from '../core/evaluate.js';
+import { withThresholds } from '../core/thresholds.js';
 import type { PolicySettings } from '../core/policy.js';
 import type { Signal } from '../core/signal.js';
 import type { CompiledConfig, CompiledRule } from '../config/types.js';
@@ -18,7 +19,12 @@ import { EventBus } from './events.js';
 import { Incidents } from './incidents.js';
 import { ProbeRunner } from './probe-runner.js';
 import { Remediator } from './remediator.js';
+import { applyPatch, initialSettings, restoreSettings, settingsView, type RuntimeSettings, type SettingsView } from './settings.js';
+import { testRules, type RuleTestResult } from './rule-test.js';
+import { RuleBook, ruleView, type RuleView } from './rules-runtime.js';
 import { SignalBuffer } from './signals.js';
+import { healthScore, incidentStats, stats, type HealthScoreView, type IncidentStatsView, type StatsView, type StatsWindow } from './stats.js';
+import { Silences, silencedWhy } from './silences.js';
 
 export interface EngineDeps {
   readonly config: CompiledConfig;
@@ -32,11 +38,7 @@ export interface EngineDeps {
   readonly notifier: NotifierPort;
 }
 
-/** Settings a person can change at run time; they outlive restarts in the store. */
-export interface RuntimeSettings {
-  readonly autoRemediation: boolean;
-  readonly mode: 'active' | 'shadow';
-}
+export type { RuntimeSettings, SettingsPatch, SettingsView } from './settings.js';
 
 const TICK_MS = 200;
 const RECONSIDER_EVERY = 5;
@@ -57,8 +59,10 @@ export class Engine {
   readonly incidents: Incidents;
   readonly remediator: Remediator;
   readonly executor: Executor;
+  readonly silences: Silences;
+  private readonly ruleBook: RuleBook;
   private readonly probes: ProbeRunner;
-  private readonly rulesByName: Map<string, CompiledRule>;
+  private rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
   private pendingSignals: Signal[] = [];
   private readonly stopper = new AbortController();
@@ -69,7 +73,7 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {
     const { config, clock, log, store } = deps;
     this.events = new EventBus((event, err) => log.error({ event, err: errorMessage(err) }, 'event listener threw'));
-    this.settings = { autoRemediation: config.policy.autoRemediation, mode: config.policy.mode };
+    this.settings = initialSettings(config.policy);
     this.rulesByName = new Map(config.rules.map((r) => [r.name, r]));
     // A trend over 2 h needs 2 h of samples: the buffer holds the longest window any rule or check reads.
     const longest = Math.max(MIN_BUFFER_AGE_MS, ...config.rules.flatMap((r) => r.bands.map((b) => longestWindowMs(b.condition))),
@@ -100,6 +104,8 @@ export class Engine {
       rules: () => this.rulesByName,
       baseline: (target) => this.baseline(target),
     });
+    this.ruleBook = new RuleBook({ fileRules: config.rules, targets: Object.keys(config.targets), runbooks: () => this.deps.runbooks, store, clock, log, audit });
+    this.silences = new Silences({ store, clock, incidents: this.incidents, targets: config.targets, rules: () => this.rulesByName, audit });
     this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
     this.probes = new ProbeRunner({
       probes: config.probes, plugins: deps.probePlugins, targets: config.targets, supervisor: deps.supervisor,
@@ -122,9 +128,12 @@ export class Engine {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const stored = await this.deps.store.settings.get<Partial<RuntimeSettings>>('runtime');
-    if (stored) this.settings = { ...this.settings, ...stored };
+    this.settings = restoreSettings(this.settings, await this.deps.store.settings.get<Record<string, unknown>>('runtime'));
+    await this.ruleBook.load();
+    this.applyRules();
     await this.incidents.load();
+    await this.silences.load();
+    await this.silences.refresh();
     await this.remediator.load();
     await this.remediator.resumeInterrupted();
     for (const target of Object.values(this.deps.config.targets)) {
@@ -168,16 +177,107 @@ export class Engine {
     return this.settings;
   }
 
-  async changeSettings(patch: Partial<RuntimeSettings>, actor: string): Promise<RuntimeSettings> {
-    const before = this.settings;
-    this.settings = { ...this.settings, ...patch };
-    await this.deps.store.settings.put('runtime', this.settings, this.deps.clock.now());
-    for (const [key, value] of Object.entries(patch)) {
-      if (before[key as keyof RuntimeSettings] === value) continue;
-      await this.audit('setting', key, 'changed', { from: before[key as keyof RuntimeSettings], to: value }, actor);
-      this.events.emit('setting:changed', { key, value, actor });
+  settingsView(): SettingsView {
+    return settingsView(this.settings, [...this.rulesByName.values()]);
+  }
+
+  /**
+   * Applies a change at once (the detector reads new thresholds on its next
+   * evaluation, the policy new limits on its next decision), stores it, and
+   * audits and announces every value that changed. A wrong field changes nothing.
+   */
+  async changeSettings(patch: unknown, actor: string): Promise<SettingsView> {
+    const { next, changes } = applyPatch(this.settings, patch, this.baseRules());
+    if (changes.length === 0) return this.settingsView();
+    await this.deps.store.settings.put('runtime', next, this.deps.clock.now());
+    const thresholdsChanged = next.thresholds !== this.settings.thresholds;
+    this.settings = next;
+    if (thresholdsChanged) this.applyRules();
+    for (const c of changes) {
+      await this.audit('setting', c.key, 'changed', { from: c.from, to: c.to }, actor);
+      this.events.emit('setting:changed', { key: c.key, value: c.to, actor });
     }
-    return this.settings;
+    return this.settingsView();
+  }
+
+  /** The rules before person-set thresholds: from the config file and the API. */
+  private baseRules(): readonly CompiledRule[] {
+    return this.ruleBook.all();
+  }
+
+  /** Every rule, with what it reads now on each target it applies to. */
+  ruleList(): RuleView[] {
+    const now = this.deps.clock.now();
+    const targets = Object.keys(this.deps.config.targets);
+    return [...this.rulesByName.values()].map((r) => ruleView(r, this.ruleBook.sourceOf(r.name)!, targets, this.buffer, (n, t) => this.detector.state(n, t), now));
+  }
+
+  async createRule(spec: unknown, actor: string): Promise<RuleView> {
+    const rule = await this.ruleBook.create(spec, actor);
+    this.applyRules();
+    return this.ruleList().find((r) => r.name === rule.name)!;
+  }
+
+  async updateRule(name: string, spec: unknown, actor: string): Promise<RuleView> {
+    await this.ruleBook.update(name, spec, actor);
+    await this.dropThresholds(name, actor);
+    this.applyRules();
+    return this.ruleList().find((r) => r.name === name)!;
+  }
+
+  /** A deleted rule's open incidents are resolved: nothing would ever judge them cleared. */
+  async deleteRule(name: string, actor: string): Promise<void> {
+    await this.ruleBook.delete(name, actor);
+    await this.dropThresholds(name, actor);
+    this.applyRules();
+    for (const incident of this.incidents.activeList().filter((i) => i.rule === name && i.status !== 'remediating')) {
+      const why = `rule ${name} was deleted by ${actor}`;
+      if (incident.status === 'awaiting_approval') await this.remediator.withdrawApprovals(incident, why);
+      await this.incidents.move(incident, 'resolved', why);
+    }
+  }
+
+  /** Which rules would hold for these values, at which severity, with which runbook and verdict; changes nothing. */
+  testRules(values: Record<string, Record<string, number>>): RuleTestResult[] {
+    return testRules(values, {
+      rules: [...this.rulesByName.values()], runbooks: this.deps.runbooks, targets: this.deps.config.targets,
+      policy: this.policy(), now: this.deps.clock.now(),
+      breaker: (key) => this.remediator.breakerList().find((b) => b.key === key),
+    });
+  }
+
+  /** Detected, executed, outcomes and MTTR over 24h, 7d or 30d (bad_request for another window). */
+  stats(window: StatsWindow): Promise<StatsView> {
+    return stats(this.deps.store, window, this.deps.clock.now());
+  }
+
+  incidentStats(range: { since?: number; until?: number }): Promise<IncidentStatsView> {
+    return incidentStats(this.deps.store, range);
+  }
+
+  /** 0–100 overall and per component from open incidents by severity, with a 24 h series every 15 min. */
+  healthScore(): Promise<HealthScoreView> {
+    return healthScore(this.deps.store, this.rulesByName, this.deps.clock.now());
+  }
+
+  /** Thresholds set for a rule's old bands do not carry over to a changed or deleted rule. */
+  private async dropThresholds(name: string, actor: string): Promise<void> {
+    if (!this.settings.thresholds[name]) return;
+    const { [name]: dropped, ...rest } = this.settings.thresholds;
+    this.settings = { ...this.settings, thresholds: rest };
+    await this.deps.store.settings.put('runtime', this.settings, this.deps.clock.now());
+    await this.audit('setting', `rules.${name}`, 'thresholds_dropped', { thresholds: dropped }, actor);
+  }
+
+  /** Rules with their threshold overrides, handed to the detector and to whatever reads rules by name. */
+  private applyRules(): void {
+    const effective = this.baseRules().map((r) => {
+      const o = this.settings.thresholds[r.name];
+      return o ? { ...r, bands: withThresholds(r.bands, o) } : r;
+    });
+    this.rulesByName = new Map(effective.map((r) => [r.name, r]));
+    this.detector.setRules(effective);
+    this.buffer.keepAtLeast(Math.max(0, ...effective.flatMap((r) => r.bands.map((b) => longestWindowMs(b.condition)))) + 60_000);
   }
 
   policy(): PolicySettings & { breakerFailures: number } {
@@ -186,8 +286,8 @@ export class Engine {
       mode: this.settings.mode,
       autoRemediation: this.settings.autoRemediation,
       approval: p.approval,
-      rateLimits: p.rateLimits,
-      cooldownMs: p.cooldownMs,
+      rateLimits: this.settings.rateLimits,
+      cooldownMs: this.settings.cooldownMs,
       maxConcurrent: p.maxConcurrent,
       blastRadius: p.blastRadius,
       breakerFailures: p.circuitBreaker.failures,
@@ -213,7 +313,10 @@ export class Engine {
   }
 
   private async onFired(p: Problem): Promise<void> {
-    const { incident } = await this.incidents.open(p);
+    const silence = this.silences.matching({ rule: p.rule.name, target: p.target, severity: p.severity, labels: {} });
+    const { incident } = await this.incidents.open(p, { silencedBy: silence ? silencedWhy(silence) : null });
+    // Recorded, never acted on: the silence's end (refresh) clears the flag and the reconsideration takes over.
+    if (incident.silenced) return;
     if (incident.status === 'open') await this.remediator.consider(incident);
   }
 
@@ -253,6 +356,7 @@ export class Engine {
       }
       const now = this.deps.clock.now();
       this.detector.tick(now);
+      if (n % RECONSIDER_EVERY === 0 && (this.silences.anyLive || this.incidents.activeList().some((i) => i.silenced))) this.track(this.silences.refresh());
       if (n % RECONSIDER_EVERY === 0) this.reconsider();
       if (n % RECONSIDER_EVERY === 0) this.track(this.flushSignals());
       if (n % MAINTAIN_EVERY === 0) this.track(this.maintain(now));

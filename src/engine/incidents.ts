@@ -94,6 +94,7 @@ export class Incidents {
       await this.deps.store.incidents.insert(incident);
       this.deps.events.emit('incident:opened', { incident, explain: p.explain });
       await this.note(incident, 'detected', `${p.severity} ${p.rule.name} on ${p.target}: ${p.explain}`, { value: p.value });
+      if (opts.silencedBy) await this.note(incident, 'silenced', opts.silencedBy);
       await this.deps.audit('detection', incident.id, 'opened', { rule: p.rule.name, target: p.target, severity: p.severity, explain: p.explain });
     } finally {
       this.opening.delete(incident.id);
@@ -145,6 +146,19 @@ export class Incidents {
     await this.note(reopened, 'escalated', why, data);
     await this.deps.audit('incident', reopened.id, 'reopened', { why, ...data });
     this.deps.events.emit('incident:updated', { incident: reopened, from: 'resolved', why });
+  }
+
+  /** A silence started or ended for an active incident: it is (or is again) acted on or not. */
+  async setSilenced(incident: Incident, silenced: boolean, why: string): Promise<Incident> {
+    const cached = this.active.get(incident.fingerprint);
+    if (!cached || cached.id !== incident.id || cached.silenced === silenced) return cached ?? incident;
+    const now = this.deps.clock.now();
+    const updated: Incident = { ...cached, silenced, updatedAt: now };
+    this.active.set(updated.fingerprint, updated);
+    await this.deps.store.incidents.update(updated.id, { silenced, updatedAt: now });
+    await this.note(updated, silenced ? 'silenced' : 'unsilenced', why);
+    this.deps.events.emit('incident:updated', { incident: updated, from: updated.status, why });
+    return updated;
   }
 
   async note(incident: Incident, kind: string, message: string, data: Record<string, unknown> | null = null): Promise<void> {

@@ -13,6 +13,7 @@ import type { Executor, Outcome } from '../executor/executor.js';
 import type { ExecutionContext } from '../executor/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
+import { OperationError } from './errors.js';
 import type { EventBus } from './events.js';
 import { newId } from './ids.js';
 import type { Incidents } from './incidents.js';
@@ -35,10 +36,11 @@ export interface RemediatorDeps {
   readonly baseline: (target: string) => Record<string, number>;
 }
 
-export class ApprovalError extends Error {
+/** An approve/reject that cannot be done; an OperationError, so the API maps it like every other. */
+export class ApprovalError extends OperationError {
   override readonly name = 'ApprovalError';
-  constructor(readonly code: 'not_found' | 'conflict' | 'forbidden', message: string) {
-    super(message);
+  constructor(code: 'not_found' | 'conflict' | 'forbidden', message: string) {
+    super(code, message);
   }
 }
 

@@ -15,6 +15,11 @@ export class SignalBuffer implements SeriesSource {
 
   constructor(private readonly opts: { maxAgeMs: number; maxPointsPerSeries: number }) {}
 
+  /** A rule added at run time may read a longer window than any before it: keep at least that much. */
+  keepAtLeast(ms: number): void {
+    if (ms > this.opts.maxAgeMs) this.opts.maxAgeMs = ms;
+  }
+
   add(signals: readonly Signal[]): void {
     for (const s of signals) {
       const key = seriesKey(s.target, s.name);

@@ -12,6 +12,7 @@ import type { DB } from './schema.js';
 import { createSettingsStore } from './settings.js';
 import { createSignalStore } from './signals.js';
 import { createTokenStore } from './tokens.js';
+import { createRuntimeRuleStore, createSilenceStore } from './silences.js';
 import type { Store } from './types.js';
 
 export type SqliteStoreOptions = { readonly dataDir: string } | { readonly file: ':memory:' };
@@ -76,6 +77,8 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Kysely
     breakers: createBreakerStore(db),
     audit: createAuditStore(db, dialect),
     tokens: createTokenStore(db),
+    silences: createSilenceStore(db),
+    runtimeRules: createRuntimeRuleStore(db),
     // Safe to call twice: shutdown paths often overlap.
     close: () => (closing ??= db.destroy()),
   };

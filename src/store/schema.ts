@@ -135,6 +135,26 @@ export interface ApiTokensTable {
   revoked_at: number | null;
 }
 
+export interface SilencesTable {
+  id: string;
+  /** JSON array of {label, op, value}. */
+  matchers: string;
+  starts_at: number;
+  ends_at: number;
+  created_by: string;
+  comment: string;
+  created_at: number;
+}
+
+export interface RuntimeRulesTable {
+  name: string;
+  /** JSON: the rule as posted, in the config file's shape. */
+  spec: string;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   incidents: IncidentsTable;
   incident_timeline: IncidentTimelineTable;
@@ -145,4 +165,6 @@ export interface DB {
   breakers: BreakersTable;
   audit_log: AuditLogTable;
   api_tokens: ApiTokensTable;
+  silences: SilencesTable;
+  runtime_rules: RuntimeRulesTable;
 }

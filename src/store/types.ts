@@ -1,5 +1,6 @@
 import type { AuditEntry, Execution, Incident, StepRecord, TimelineEntry, IncidentStatus, ExecutionStatus } from '../core/records.js';
 import type { Signal } from '../core/signal.js';
+import type { Silence } from '../core/silence.js';
 import type { Severity } from '../core/severity.js';
 
 /**
@@ -76,6 +77,15 @@ export interface TokenRecord {
   readonly revokedAt: number | null;
 }
 
+/** A rule created through the API: its spec as posted, compiled again at every start. */
+export interface RuntimeRuleRecord {
+  readonly name: string;
+  readonly spec: Readonly<Record<string, unknown>>;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
 export interface Store {
   readonly incidents: {
     insert(incident: Incident): Promise<void>;
@@ -126,6 +136,18 @@ export interface Store {
     count(): Promise<number>;
     /** Sets revokedAt once; false when there is no such token or it was already revoked. */
     revoke(id: string, at: number): Promise<boolean>;
+  };
+  readonly silences: {
+    insert(silence: Silence): Promise<void>;
+    get(id: string): Promise<Silence | undefined>;
+    /** Every silence ending at or after `endsAfter` (all when omitted), newest first. */
+    list(endsAfter?: number): Promise<Silence[]>;
+    setEndsAt(id: string, endsAt: number): Promise<void>;
+  };
+  readonly runtimeRules: {
+    put(rule: RuntimeRuleRecord): Promise<void>;
+    delete(name: string): Promise<boolean>;
+    list(): Promise<RuntimeRuleRecord[]>;
   };
   readonly audit: {
     /** Appends one entry, chained to the previous one. Serialised: concurrent calls chain in call order. */

@@ -45,7 +45,7 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
 
   async function logIn(p: Page, secret: string): Promise<void> {
     await p.goto(`${api}/`);
-    await p.getByLabel('Token').fill(secret);
+    await p.getByLabel('Token', { exact: true }).fill(secret);
     await p.getByRole('button', { name: 'Log in' }).click();
     await p.locator('#main').waitFor({ timeout: 10_000 });
   }

@@ -306,6 +306,31 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
       });
     });
 
+    describe('silences', () => {
+      it('keep matchers and times, list those not yet ended, and move the end when expired', async () => {
+        const s = { id: 'sil-1', matchers: [{ label: 'target', op: '=~' as const, value: 'web-.*' }], startsAt: T0, endsAt: T0 + 60 * MIN, createdBy: 'alice', comment: 'deploy', createdAt: T0 };
+        await store.silences.insert(s);
+        await store.silences.insert({ ...s, id: 'sil-2', endsAt: T0 + MIN, createdAt: T0 + 1 });
+        expect(await store.silences.get('sil-1')).toEqual(s);
+        expect((await store.silences.list()).map((x) => x.id)).toEqual(['sil-2', 'sil-1']);
+        expect((await store.silences.list(T0 + 2 * MIN)).map((x) => x.id)).toEqual(['sil-1']);
+        await store.silences.setEndsAt('sil-1', T0 + 5);
+        expect((await store.silences.get('sil-1'))?.endsAt).toBe(T0 + 5);
+        await expect(store.silences.setEndsAt('nope', T0)).rejects.toThrow(/no record/);
+      });
+    });
+
+    describe('runtime rules', () => {
+      it('put replaces the spec but keeps who created it, and delete says whether there was one', async () => {
+        await store.runtimeRules.put({ name: 'r', spec: { name: 'r', severity: 'P2' }, createdBy: 'alice', createdAt: T0, updatedAt: T0 });
+        await store.runtimeRules.put({ name: 'r', spec: { name: 'r', severity: 'P1' }, createdBy: 'bob', createdAt: T0 + 9, updatedAt: T0 + 9 });
+        expect(await store.runtimeRules.list()).toEqual([{ name: 'r', spec: { name: 'r', severity: 'P1' }, createdBy: 'alice', createdAt: T0, updatedAt: T0 + 9 }]);
+        expect(await store.runtimeRules.delete('r')).toBe(true);
+        expect(await store.runtimeRules.delete('r')).toBe(false);
+        expect(await store.runtimeRules.list()).toEqual([]);
+      });
+    });
+
     describe('audit', () => {
       it('chains appended entries and lists them newest first with filters', async () => {
         const first = await store.audit.append({ at: T0, actor: 'engine', kind: 'detection', subject: 'inc-1', details: { rule: 'disk_full' }, result: 'ok' });

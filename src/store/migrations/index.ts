@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import type { StoreDialect } from '../dialect.js';
 import { initial } from './001_initial.js';
 import { tokens } from './002_tokens.js';
+import { silencesAndRules } from './005_silences_rules.js';
 
 /**
  * Every migration, by name, listed by hand: the compiled package runs from
@@ -12,5 +13,6 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '001_initial': initial(dialect),
     '002_tokens': tokens(),
+    '005_silences_rules': silencesAndRules(),
   };
 }

@@ -42,7 +42,7 @@ export function Login({ why }: { why: string | null }) {
         {why && <p className="notice" role="status">{why}</p>}
         <label htmlFor="token">Token</label>
         <input id="token" name="token" type="password" autoComplete="off" autoFocus required value={token}
-          onChange={(e) => setToken(e.target.value)} placeholder="mdk_…" aria-describedby="token-help" />
+          onChange={(e) => setToken(e.target.value)} placeholder="medic_…" aria-describedby="token-help" />
         <p id="token-help" className="muted small">
           <code>medic demo</code> prints a superadmin token when it starts; <code>medic serve</code> uses the tokens you
           created (<code>POST /api/v1/tokens</code>). The token stays in this tab only and is forgotten when you close it.

@@ -50,6 +50,24 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
     await p.locator('#main').waitFor({ timeout: 10_000 });
   }
 
+  async function apiGet<T>(path: string): Promise<T> {
+    const res = await fetch(`${api}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+    return await res.json() as T;
+  }
+
+  /** Before the next fault: the service answers, nothing is open and nothing runs (the last fix's watch is over). */
+  async function calm(): Promise<void> {
+    const end = performance.now() + 30_000;
+    for (;;) {
+      const health = await fetch(`${demoUrl}/health`, { signal: AbortSignal.timeout(500) }).then((r) => r.status === 200, () => false);
+      const open = await apiGet<{ total: number }>('/incidents?status=open,remediating,awaiting_approval,escalated');
+      const busy = await apiGet<{ total: number }>('/executions?status=pending,running,verifying,rolling_back');
+      if (health && open.total === 0 && busy.total === 0) return;
+      if (performance.now() > end) throw new Error(`the demo did not calm down: healthy ${health}, ${open.total} open, ${busy.total} running`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   async function shot(p: Page, name: string): Promise<void> {
     await p.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: name !== 'overview' && !name.startsWith('overview-') });
   }
@@ -67,7 +85,8 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
     expect(ms).toBeLessThan(1_000);
     await expect(page.getByTestId('kill-switch').textContent()).resolves.toMatch(/Auto-remediation (on|off)/);
     await expect(page.getByTestId('mode').textContent()).resolves.toMatch(/active|shadow/);
-    await page.locator('.health-trend polyline').waitFor({ timeout: 5_000 });
+    // A flat line has no height, so wait for it to be there rather than "visible".
+    await page.locator('.health-trend polyline').waitFor({ state: 'attached', timeout: 5_000 });
     await shot(page, 'overview');
   }, 30_000);
 
@@ -96,12 +115,17 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
   }, 60_000);
 
   it('holds a P1 fix for approval: a viewer cannot approve, an admin approves it there and it runs', async () => {
+    await calm();
     await page.goto(`${api}/approvals`);
     await page.getByRole('heading', { name: 'Approvals' }).waitFor();
     await fetch(`${demoUrl}/fault/latency?ms=6000&duration=60`, { method: 'POST' });
 
     const card = page.locator('[data-testid="approval"]').filter({ hasText: 'restart-demo-slow' });
-    await card.waitFor({ timeout: 40_000 });
+    await card.waitFor({ timeout: 40_000 }).catch(async (err: unknown) => {
+      await shot(page, 'approvals-failed');
+      const state = JSON.stringify({ incidents: await apiGet('/incidents?limit=5'), executions: await apiGet('/executions?limit=5') }).slice(0, 3000);
+      throw new Error(`no approval card: ${(err as Error).message}\n${state}\n${demo.output().slice(-2000)}`);
+    });
     await expect(card.textContent()).resolves.toMatch(/Why it needs approval/);
     await shot(page, 'approvals');
 
@@ -110,7 +134,7 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
       method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'vera', role: 'viewer' }),
     });
-    expect(made.status).toBe(200);
+    expect(made.ok).toBe(true);
     const viewer = (await made.json() as { token: string }).token;
     const vpage = await browser.context.newPage();
     await logIn(vpage, viewer);
@@ -138,14 +162,16 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
   }, 120_000);
 
   it('shows operations: breakers, silences, runbooks, rules, settings and the audit chain', async () => {
-    await page.goto(`${api}/operations?tab=runbooks`);
-    await page.getByText('restart-demo-slow').first().waitFor({ timeout: 10_000 });
+    await page.goto(`${api}/operations?tab=rules`);
+    // Rules with their current value per target against the thresholds.
+    await page.getByText('demo-crashed').first().waitFor({ timeout: 10_000 });
+    await page.getByText(/demo\s+1\s+· ok/).first().waitFor({ timeout: 10_000 });
+    await shot(page, 'operations');
     await page.getByRole('tab', { name: 'Audit log' }).click();
     await page.getByTestId('chain').waitFor({ timeout: 10_000 });
     await expect(page.getByTestId('chain').textContent()).resolves.toMatch(/intact/);
-    await page.getByRole('tab', { name: 'Rules' }).click();
-    await page.getByText('demo-crashed').first().waitFor({ timeout: 10_000 });
-    await shot(page, 'operations');
+    await expect(page.locator('table.audit tbody tr').count()).resolves.toBeGreaterThan(3);
+    await shot(page, 'operations-audit');
     await page.getByRole('tab', { name: 'Settings' }).click();
     await page.getByRole('switch').waitFor({ timeout: 10_000 });
     await shot(page, 'operations-settings');
@@ -163,7 +189,7 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
 
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.goto(`${api}/`);
-    await page.locator('.health-trend polyline').waitFor({ timeout: 10_000 });
+    await page.locator('.health-trend polyline').waitFor({ state: 'attached', timeout: 10_000 });
     await shot(page, 'overview-dark');
     await page.emulateMedia({ colorScheme: 'light' });
   }, 60_000);

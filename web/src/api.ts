@@ -11,9 +11,9 @@ export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown) {
     super(message);
   }
-  /** The server has no such route at all (as opposed to no such record). */
+  /** The server has no such route, or says it cannot do this yet (as opposed to no such record). */
   get notAvailable(): boolean {
-    return this.status === 404 && /^no route /.test(this.message);
+    return (this.status === 404 && /^no route /.test(this.message)) || this.code === 'unavailable' || this.status === 501;
   }
   get unauthorized(): boolean {
     return this.status === 401;

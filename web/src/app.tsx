@@ -1,8 +1,9 @@
+import { useApprovals } from './approvals-data';
 import { useEffect, useState } from 'react';
 import { Link, useLocation } from './router';
 import { connectLive, disconnectLive, useLiveState } from './live';
 import { session, type SessionState } from './session';
-import type { Approval, Settings } from './types';
+import type { Settings } from './types';
 import { useApi } from './use-api';
 import { Approvals } from './views/approvals';
 import { Executions } from './views/executions';
@@ -100,7 +101,7 @@ function EngineState() {
 }
 
 function ApprovalCount() {
-  const a = useApi<{ items: Approval[] }>('/approvals', ['approval', 'execution']);
+  const a = useApprovals();
   const n = a.data?.items.length ?? 0;
   return n > 0 ? <span className="count" aria-label={`${n} waiting`}>{n}</span> : null;
 }

@@ -62,7 +62,7 @@ export interface Settings {
   readonly mode: 'active' | 'shadow';
   readonly rateLimits?: { globalPerMinute: number; globalPerHour: number; perTargetPerHour: number };
   readonly cooldownMs?: number;
-  readonly rules?: Record<string, { bands: { severity: Severity; threshold: number }[] }>;
+  readonly ruleThresholds?: Record<string, { severity: Severity; threshold: number | null }[]>;
 }
 
 export interface RuleView {

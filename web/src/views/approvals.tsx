@@ -1,3 +1,4 @@
+import { useApprovals } from '../approvals-data';
 import { useState } from 'react';
 import { ApiError, post } from '../api';
 import { PlanView } from '../components/execution';
@@ -7,13 +8,13 @@ import { useNow } from '../live';
 import { Link } from '../router';
 import { needsRole, session } from '../session';
 import type { Approval } from '../types';
-import { useApi } from '../use-api';
 
 export function Approvals() {
-  const a = useApi<{ items: Approval[] }>('/approvals', ['approval', 'execution']);
+  const a = useApprovals();
   return (
     <div className="page">
       <div className="page-head"><h1>Approvals</h1><p className="muted">Fixes that wait for a person before they run.</p></div>
+      {a.degraded && <p className="stale" role="status">This engine has no approval queue route (GET /api/v1/approvals): the list comes from the executions, without escalation deadlines.</p>}
       <Loaded state={a} what="the approval queue" empty={(d) => d.items.length === 0 ? (
         <Card><Empty title="Nothing waits for approval" hint="Fixes for P0/P1 incidents and high-risk runbooks stop here until an admin approves them. This page updates live." /></Card>
       ) : null}>
@@ -50,11 +51,12 @@ function ApprovalCard({ a, onDone }: { a: Approval; onDone: () => void }) {
 
   const cid = `comment-${a.id}`;
   return (
+    <div data-testid="approval" data-id={a.id}>
     <Card className="approval" title={<><SeverityBadge severity={a.severity} /> {a.runbook} <span className="muted">on</span> <span className="mono">{a.target}</span></>}
       actions={<span className={`countdown ${left !== null && left < 60_000 ? 'tone-bad' : ''}`} data-testid="time-left">
         {left === null ? 'no escalation deadline' : left > 0 ? `escalates in ${duration(left)}` : 'escalating now'}
       </span>}>
-      <div className="approval-body" data-testid="approval" data-id={a.id}>
+      <div className="approval-body">
         <div>
           <p className="why"><strong>Why it needs approval:</strong> {a.needsApprovalBecause || a.reason}</p>
           <p className="muted small">
@@ -79,5 +81,6 @@ function ApprovalCard({ a, onDone }: { a: Approval; onDone: () => void }) {
         </div>
       </div>
     </Card>
+    </div>
   );
 }

@@ -110,6 +110,7 @@ export function SettingsTab() {
               </div>
             </div>
             {d.rateLimits && <RateLimits d={d} denied={denied} change={change} />}
+            {d.ruleThresholds && <Thresholds d={d} denied={denied} change={change} />}
             {denied && <p className="denied small">{denied} Changing settings is for superadmins.</p>}
             {msg && <p className={msg.ok ? 'form-ok' : 'form-error'} role="status">{msg.text}</p>}
           </div>
@@ -141,6 +142,54 @@ function RateLimits({ d, denied, change }: { d: Settings; denied: string | null;
       <button type="submit" className="btn" disabled={!!denied}>Save limits</button>
       <p className="muted small">Now: {rl.globalPerMinute}/min, {rl.globalPerHour}/h, {rl.perTargetPerHour}/h per target, cooldown {duration(d.cooldownMs)}.</p>
     </form>
+  );
+}
+
+/** Each rule's numeric bands, editable; a band without a number (a non-comparison condition) is shown, not edited. */
+function Thresholds({ d, denied, change }: { d: Settings; denied: string | null; change: (p: Record<string, unknown>, what: string) => Promise<void> }) {
+  const rules = Object.entries(d.ruleThresholds ?? {});
+  const [edits, setEdits] = useState<Record<string, string>>({});
+  if (rules.length === 0) return null;
+  const key = (rule: string, i: number) => `${rule}\u0000${i}`;
+  const save = (rule: string, bands: { severity: string; threshold: number | null }[]) => {
+    const next = bands.map((b, i) => ({ severity: b.severity, threshold: Number(edits[key(rule, i)] ?? b.threshold) }))
+      .filter((b, i) => bands[i]?.threshold !== null && Number.isFinite(b.threshold));
+    void change({ ruleThresholds: { [rule]: next } }, `Thresholds of ${rule}`).then(() => setEdits({}));
+  };
+  return (
+    <div className="limits">
+      <strong>Rule thresholds</strong>
+      <div className="table-wrap">
+        <table className="table">
+          <thead><tr><th>Rule</th><th>Bands</th><th /></tr></thead>
+          <tbody>
+            {rules.map(([rule, bands]) => (
+              <tr key={rule}>
+                <td className="strong">{rule}</td>
+                <td>
+                  <div className="row wrap">
+                    {bands.map((b, i) => (
+                      <label key={i} className="band-edit">
+                        <SeverityBadge severity={b.severity} />
+                        {b.threshold === null ? <span className="muted small">no number</span> : (
+                          <input type="number" aria-label={`${rule} ${b.severity} threshold`} value={edits[key(rule, i)] ?? String(b.threshold)} disabled={!!denied}
+                            onChange={(e) => setEdits({ ...edits, [key(rule, i)]: e.target.value })} />
+                        )}
+                      </label>
+                    ))}
+                  </div>
+                </td>
+                <td className="right">
+                  {bands.some((b) => b.threshold !== null) && (
+                    <button type="button" className="btn" disabled={!!denied || !bands.some((_, i) => edits[key(rule, i)] !== undefined)} onClick={() => save(rule, bands)}>Save</button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
   );
 }
 

@@ -1,10 +1,11 @@
+import { useApprovals } from '../approvals-data';
 import { useState } from 'react';
 import { Gauge, LineChart, Meter } from '../components/charts';
 import { Card, Empty, Loaded, SeverityBadge, Status } from '../components/ui';
 import { age, duration, percent } from '../format';
 import { useNow } from '../live';
 import { Link } from '../router';
-import { COMPONENTS, SEVERITIES, type Approval, type HealthScore, type Incident, type Page, type Stats } from '../types';
+import { COMPONENTS, SEVERITIES, type HealthScore, type Incident, type Page, type Stats } from '../types';
 import { useApi } from '../use-api';
 
 export const ACTIVE = 'open,remediating,awaiting_approval,escalated';
@@ -109,7 +110,7 @@ function Stat({ label, value, sub, tone }: { label: string; value: string; sub?:
 }
 
 function Waiting() {
-  const a = useApi<{ items: Approval[] }>('/approvals', ['approval', 'execution']);
+  const a = useApprovals();
   const now = useNow(5000);
   return (
     <Card title="Waiting for a person" className="waiting-card" actions={<Link to="/approvals">Approvals</Link>}>

@@ -178,6 +178,12 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
   }, 60_000);
 
   it('fits a phone and reads in dark mode', async () => {
+    // The overview once something happened (the README's picture: docs/dashboard-overview.png).
+    await page.goto(`${api}/`);
+    await page.locator('.recent-card [data-testid="incident-row"], .recent-card li').first().waitFor({ timeout: 10_000 });
+    await page.locator('.stats').waitFor({ timeout: 10_000 });
+    await shot(page, 'overview-activity');
+
     const phone = await browser.context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
     await logIn(phone, token);

@@ -76,7 +76,7 @@ export function LineChart({ lines, height = 160, fixed, mark, thresholds = [], l
         {thresholds.map((t) => (
           <g key={t.label}>
             <line className="threshold" x1={pad.l} x2={W.px - pad.r} y1={y(t.value)} y2={y(t.value)} />
-            <text className="axis threshold-label" x={W.px - pad.r - 2} y={y(t.value) - 3} textAnchor="end">{t.label}</text>
+            <text className="axis threshold-label" x={W.px - pad.r - 2} y={y(t.value) + 11} textAnchor="end">{t.label}</text>
           </g>
         ))}
         {lines.map((l, i) => (

@@ -47,8 +47,8 @@ export function PlanView({ plan, compact }: { plan: Readonly<Record<string, unkn
 }
 
 export function stepTitle(s: StepRecord): string {
-  const phase = s.phase === 'step' ? '' : `${s.phase}: `;
-  return `${phase}${s.name}`;
+  if (s.phase === 'step') return s.name;
+  return s.name === s.phase ? s.phase : `${s.phase}: ${s.name}`;
 }
 
 /** The steps that ran, with their output, error and timing. */

@@ -76,7 +76,7 @@ function ApprovalCard({ a, onDone }: { a: Approval; onDone: () => void }) {
               {busy === 'reject' ? 'Rejecting…' : 'Reject'}
             </button>
           </div>
-          {denied && <p id={`${cid}-denied`} className="denied small" data-testid="denied">{denied} Approving and rejecting is for admins.</p>}
+          {denied && <p id={`${cid}-denied`} className="denied small" data-testid="denied">{denied}</p>}
           {error && <p className="form-error" role="alert">{error}</p>}
         </div>
       </div>

@@ -9,6 +9,7 @@ export const API_ERRORS = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
   internal: 500,
   unavailable: 503,
@@ -48,6 +49,8 @@ export function toApiError(err: unknown): ApiError {
     }
     const status = typeof e.statusCode === 'number' ? e.statusCode : 0;
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) return new ApiError('payload_too_large', 'request body is larger than the limit');
+    if (e.code === 'FST_ERR_MAX_PARAM_LENGTH' || status === 414) return new ApiError('uri_too_long', 'a path segment is longer than allowed');
+    if (e.code === 'FST_ERR_BAD_URL') return new ApiError('bad_request', 'the URL is not valid (bad percent-encoding?)');
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return new ApiError('unsupported_media_type', 'unsupported content type: send application/json');
     if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new ApiError('bad_request', 'body: empty, but content-type is application/json; send {}', { in: 'body' });
     if (err instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {

@@ -52,7 +52,7 @@ export const incident = z.object({
   id: z.string(), fingerprint: z.string(), rule: z.string(), target: z.string(), severity,
   status: z.enum(INCIDENT_STATUSES), title: z.string(), labels, value: z.number().nullable(),
   source: z.enum(['rule', 'alert', 'manual']), openedAt: z.number(), updatedAt: z.number(), resolvedAt: nullableMs, silenced: z.boolean(),
-}).meta({ id: 'Incident' });
+});
 
 export const timelineEntry = z.object({
   id: z.number(), incidentId: z.string(), at: z.number(), kind: z.string(), message: z.string(), data: z.record(z.string(), z.unknown()).nullable(),

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../engine/clock.js';
 import type { Engine } from '../engine/engine.js';
@@ -42,18 +42,37 @@ export interface ApiOptions {
   readonly webRoot?: string;
 }
 
-export type MedicServer = FastifyInstance & { readonly medic: { readonly routes: readonly Route[]; readonly tokens: Tokens; readonly hub: EventHub } };
+export interface MedicParts {
+  /** The route definitions: what the OpenAPI document describes. */
+  readonly routes: readonly Route[];
+  /** Every method + url Fastify registered (HEAD aside), however it was added: what the document must cover. */
+  readonly registered: readonly { readonly method: string; readonly url: string }[];
+  readonly tokens: Tokens;
+  readonly hub: EventHub;
+}
+
+export type MedicServer = FastifyInstance & { readonly medic: MedicParts };
 
 /** The HTTP face of the engine. Built here, listened on by the caller. */
 export function buildServer(opts: ApiOptions): MedicServer {
   const clock = opts.clock ?? systemClock;
   const { engine } = opts;
   // Fastify's own logger stays off: request URLs may carry ?access_token=, and they must never reach a log.
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, return503OnClosing: true,
+    // Errors the router raises before any route runs (overlong or badly encoded paths) get the same body as the rest.
+    frameworkErrors: (err, _req, reply) => {
+      const e = toApiError(err);
+      void (reply as FastifyReply).status(e.status).send(e.toBody());
+    },
+  });
   const tokens = new Tokens(engine.store, clock, (kind, subject, result, details, actor) => engine.audit(kind, subject, result, details, actor));
   const hub = new EventHub(engine.events, clock, opts.events);
   const deps: ApiDeps = { engine, ops: opts.ops ?? engineOps(engine), tokens, hub, clock };
 
+  const registered: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') registered.push({ method, url: r.url });
+  });
   app.addContentTypeParser([...YAML_TYPES], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.setErrorHandler((err, _req, reply) => {
     const e = toApiError(err);
@@ -77,5 +96,5 @@ export function buildServer(opts: ApiOptions): MedicServer {
     ...tokenRoutes(deps), ...eventRoutes(deps), ...(opts.routes?.(deps) ?? []),
   );
   registerRoutes(app, routes, new Authenticator(engine.store, clock));
-  return Object.assign(app, { medic: { routes, tokens, hub } });
+  return Object.assign(app, { medic: { routes, registered, tokens, hub } });
 }

@@ -57,6 +57,7 @@ export function compileSpec(spec: ConfigSpec, file: string | null, issues: Issue
 function compilePolicy(p: NonNullable<ConfigSpec['policy']>): PolicyConfig {
   const a = p.approval ?? {};
   const r = p.rate_limits ?? {};
+  const t = p.approval_timeout ?? {};
   return {
     mode: p.mode ?? D.policy.mode,
     autoRemediation: p.auto_remediation ?? D.policy.autoRemediation,
@@ -65,6 +66,12 @@ function compilePolicy(p: NonNullable<ConfigSpec['policy']>): PolicyConfig {
       P1: a.P1 ?? D.policy.approval.P1,
       P2: a.P2 ?? D.policy.approval.P2,
       P3: a.P3 ?? D.policy.approval.P3,
+    },
+    approvalTimeoutMs: {
+      P0: ms(t.P0, D.policy.approvalTimeout.P0),
+      P1: ms(t.P1, D.policy.approvalTimeout.P1),
+      P2: t.P2 === undefined ? null : ms(t.P2, '0s'),
+      P3: t.P3 === undefined ? null : ms(t.P3, '0s'),
     },
     rateLimits: {
       globalPerMinute: r.global_per_minute ?? D.policy.rateLimits.globalPerMinute,

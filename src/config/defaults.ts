@@ -12,6 +12,8 @@ export const CONFIG_DEFAULTS = {
     autoRemediation: true,
     // SPEC §5: a person approves P0/P1; P2/P3 run at once and notify.
     approval: { P0: 'required', P1: 'required', P2: 'auto', P3: 'auto' },
+    // SPEC §5: without a decision in this time the incident is escalated, never silently executed.
+    approvalTimeout: { P0: '15m', P1: '60m' },
     rateLimits: { globalPerMinute: 1, globalPerHour: 10, perTargetPerHour: 10 },
     cooldown: '120s',
     circuitBreakerFailures: 3,

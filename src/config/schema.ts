@@ -35,6 +35,12 @@ const policySchema = z.strictObject({
     P2: approvalMode.optional().meta({ default: D.policy.approval.P2 }),
     P3: approvalMode.optional().meta({ default: D.policy.approval.P3 }),
   }).optional(),
+  approval_timeout: z.strictObject({
+    P0: duration({ default: D.policy.approvalTimeout.P0 }).optional(),
+    P1: duration({ default: D.policy.approvalTimeout.P1 }).optional(),
+    P2: duration({ description: 'Default: none (waits until the problem clears or a person decides).' }).optional(),
+    P3: duration({ description: 'Default: none (waits until the problem clears or a person decides).' }).optional(),
+  }).optional().meta({ description: 'How long an execution waits for approval before its incident is escalated.' }),
   rate_limits: z.strictObject({
     global_per_minute: int(0).optional().meta({ default: D.policy.rateLimits.globalPerMinute }),
     global_per_hour: int(0).optional().meta({ default: D.policy.rateLimits.globalPerHour }),

@@ -36,6 +36,8 @@ export interface PolicyConfig {
   /** false = the kill switch is thrown: nothing runs automatically. */
   readonly autoRemediation: boolean;
   readonly approval: Readonly<Record<Severity, ApprovalMode>>;
+  /** How long an execution of this severity waits for approval; null = no deadline. */
+  readonly approvalTimeoutMs: Readonly<Record<Severity, number | null>>;
   readonly rateLimits: {
     readonly globalPerMinute: number;
     readonly globalPerHour: number;

@@ -4,7 +4,8 @@ import { errorMessage } from '../core/errors.js';
 import { longestWindowMs } from '../core/condition.js';
 import { evaluate } from '../core/evaluate.js';
 import { withThresholds } from '../core/thresholds.js';
-import type { PolicySettings } from '../core/policy.js';
+import type { PolicySettings, Verdict } from '../core/policy.js';
+import type { Execution } from '../core/records.js';
 import type { Signal } from '../core/signal.js';
 import type { CompiledConfig, CompiledRule } from '../config/types.js';
 import type { ActionPlugin, NotifierPort } from '../actions/types.js';
@@ -22,6 +23,7 @@ import { Remediator } from './remediator.js';
 import { applyPatch, initialSettings, restoreSettings, settingsView, type RuntimeSettings, type SettingsView } from './settings.js';
 import { testRules, type RuleTestResult } from './rule-test.js';
 import { RuleBook, ruleView, type RuleView } from './rules-runtime.js';
+import { Operations, type ApprovalView, type ManualRequest, type PlanPreview, type PlanRequest } from './operations.js';
 import { SignalBuffer } from './signals.js';
 import { healthScore, incidentStats, stats, type HealthScoreView, type IncidentStatsView, type StatsView, type StatsWindow } from './stats.js';
 import { Silences, silencedWhy } from './silences.js';
@@ -61,6 +63,7 @@ export class Engine {
   readonly executor: Executor;
   readonly silences: Silences;
   private readonly ruleBook: RuleBook;
+  private readonly operations: Operations;
   private readonly probes: ProbeRunner;
   private rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -106,6 +109,11 @@ export class Engine {
     });
     this.ruleBook = new RuleBook({ fileRules: config.rules, targets: Object.keys(config.targets), runbooks: () => this.deps.runbooks, store, clock, log, audit });
     this.silences = new Silences({ store, clock, incidents: this.incidents, targets: config.targets, rules: () => this.rulesByName, audit });
+    this.operations = new Operations({
+      store, clock, log, events: this.events, incidents: this.incidents, remediator: this.remediator, executor: this.executor,
+      actions: deps.actionPlugins, supervisor: deps.supervisor, notifier: deps.notifier, targets: config.targets, policy: config.policy,
+      runbooks: () => this.deps.runbooks, rules: () => this.rulesByName, baseline: (target) => this.baseline(target), audit,
+    });
     this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
     this.probes = new ProbeRunner({
       probes: config.probes, plugins: deps.probePlugins, targets: config.targets, supervisor: deps.supervisor,
@@ -244,6 +252,25 @@ export class Engine {
       policy: this.policy(), now: this.deps.clock.now(),
       breaker: (key) => this.remediator.breakerList().find((b) => b.key === key),
     });
+  }
+
+  /** A fix proposed for an incident, or a runbook on a target: verdict, impact, rollback plan and each action's own plan. Changes nothing. */
+  previewPlan(req: PlanRequest, actor: string): Promise<PlanPreview> {
+    return this.operations.previewPlan(req, actor);
+  }
+
+  /** A person's run of a runbook; P0/P1 and approval-demanding runbooks wait for approval, dry runs change nothing. */
+  runManual(req: ManualRequest, actor: string): Promise<{ verdict: Verdict; execution: Execution | null }> {
+    return this.operations.runManual(req, actor);
+  }
+
+  approvals(): Promise<ApprovalView[]> {
+    return this.operations.approvals();
+  }
+
+  /** Undoes a succeeded execution's completed steps in reverse; audited; the execution becomes rolled_back. */
+  rollbackExecution(id: string, actor: string, reason: string): Promise<Execution> {
+    return this.operations.rollbackExecution(id, actor, reason);
   }
 
   /** Detected, executed, outcomes and MTTR over 24h, 7d or 30d (bad_request for another window). */

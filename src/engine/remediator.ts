@@ -164,23 +164,43 @@ export class Remediator {
         if (!current || (current.status !== 'open' && current.status !== 'escalated')) return null;
         incident = current;
       }
-      const now = this.deps.clock.now();
-      this.hits = pruneHits(this.hits, now, HOUR);
-      const policy = this.deps.policy();
-      const verdict = decide(policy, {
-        now, trigger: req.trigger, dryRun: req.dryRun, severity, target,
-        runbook: { name: runbook.name, approval: runbook.approval, cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
-        silencedBy: incident?.silenced ? 'a silence' : null,
-        breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
-        hits: this.hits,
-        runningOnTarget: [...(this.busy.get(target) ?? [])],
-        runningTotal: [...this.busy.values()].reduce((n, s) => n + s.size, 0),
-      });
+      const verdict = this.verdict(incident, runbook, target, severity, req.trigger, req.dryRun);
       await this.act(incident, runbook, target, severity, verdict, req);
       return verdict;
     } finally {
       this.deciding.delete(target);
     }
+  }
+
+  /** What the policy says now about running this runbook on this target; decides nothing, changes nothing but pruning old hits. */
+  verdict(incident: Incident | null, runbook: CompiledRunbook, target: string, severity: Severity, trigger: 'auto' | 'manual', dryRun: boolean): Verdict {
+    const now = this.deps.clock.now();
+    this.hits = pruneHits(this.hits, now, HOUR);
+    return decide(this.deps.policy(), {
+      now, trigger, dryRun, severity, target,
+      runbook: { name: runbook.name, approval: runbook.approval, cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
+      silencedBy: incident?.silenced ? 'a silence' : null,
+      breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
+      hits: this.hits,
+      runningOnTarget: [...(this.busy.get(target) ?? [])],
+      runningTotal: [...this.busy.values()].reduce((n, s) => n + s.size, 0),
+    });
+  }
+
+  /**
+   * Holds a target for work outside an execution run (a person's rollback):
+   * false when anything holds or decides about it. Release with `unhold`.
+   */
+  hold(target: string, id: string): boolean {
+    if (this.isBusy(target)) return false;
+    let set = this.busy.get(target);
+    if (!set) this.busy.set(target, (set = new Set()));
+    set.add(id);
+    return true;
+  }
+
+  unhold(target: string, id: string): void {
+    this.busy.get(target)?.delete(id);
   }
 
   private async act(

@@ -123,8 +123,8 @@ export function applyPatch(current: RuntimeSettings, patch: unknown, base: reado
     const rates = { ...current.rateLimits } as Record<string, number>;
     for (const [k, v] of Object.entries(r as Record<string, unknown>)) {
       if (!(RATE_KEYS as readonly string[]).includes(k)) bad(`rateLimits.${k}`, `unknown limit (limits: ${RATE_KEYS.join(', ')})`);
-      if (!Number.isSafeInteger(v) || (v as number) < 1 || (v as number) > MAX_RATE) {
-        bad(`rateLimits.${k}`, `must be a whole number from 1 to ${MAX_RATE} (to stop automatic runs, turn autoRemediation off)`);
+      if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > MAX_RATE) {
+        bad(`rateLimits.${k}`, `must be a whole number from 0 to ${MAX_RATE} (0: no automatic runs at all)`);
       }
       if (rates[k] !== v) changes.push({ key: `rateLimits.${k}`, from: rates[k], to: v });
       rates[k] = v as number;

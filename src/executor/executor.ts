@@ -65,6 +65,28 @@ export class Executor {
     return run.execution;
   }
 
+  /**
+   * A person's rollback of a finished execution: undoes the given forward
+   * steps in the order given (newest first), each with its stored
+   * rollbackState, recorded, announced and audited like the executor's own
+   * undos. Stops at the first undo that fails. Returns the undo records.
+   */
+  async undo(execution: Execution, runbook: CompiledRunbook, ctx: ExecutionContext, steps: readonly { strategy: number; index: number }[], note: string): Promise<StepRecord[]> {
+    const run: Run = { execution, runbook, ctx, records: await this.deps.store.executions.steps(execution.id), abort: new AbortController() };
+    const before = new Set(run.records.map((r) => r.seq));
+    this.runs.set(execution.id, run);
+    try {
+      for (const s of steps) {
+        if (this.stopping) break;
+        await this.rollbackStep(run, { kind: 'rollback_step', strategy: s.strategy, index: s.index, reason: note });
+        if (run.records.at(-1)?.status === 'rollback_failed') break;
+      }
+    } finally {
+      this.runs.delete(execution.id);
+    }
+    return run.records.filter((r) => !before.has(r.seq));
+  }
+
   /** A new problem on the target ends the watch of the last fix there: the new incident's own runbook takes over. */
   endWatch(target: string): void {
     this.watches.get(target)?.abort();

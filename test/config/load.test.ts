@@ -98,6 +98,7 @@ describe('loadConfig: defaults and overrides', () => {
     expect(c.policy).toEqual({
       mode: 'active', autoRemediation: true,
       approval: { P0: 'required', P1: 'required', P2: 'auto', P3: 'auto' },
+      approvalTimeoutMs: { P0: 15 * 60_000, P1: 60 * 60_000, P2: null, P3: null },
       rateLimits: { globalPerMinute: 1, globalPerHour: 10, perTargetPerHour: 10 },
       cooldownMs: 120_000, circuitBreaker: { failures: 3 }, maxConcurrent: 4,
       blastRadius: { targetsPerHour: 3 }, settleMs: 5000,

@@ -57,7 +57,7 @@ describe('runtime settings', () => {
     const cases = [
       [{ mode: 'loud' }, 'mode'],
       [{ autoRemediation: 'yes' }, 'autoRemediation'],
-      [{ rateLimits: { globalPerMinute: 0 } }, 'rateLimits.globalPerMinute'],
+      [{ rateLimits: { globalPerMinute: -1 } }, 'rateLimits.globalPerMinute'],
       [{ rateLimits: { perDay: 3 } }, 'rateLimits.perDay'],
       [{ cooldownMs: -1 }, 'cooldownMs'],
       [{ colour: 'red' }, 'colour'],

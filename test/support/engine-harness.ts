@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ActionPlugin, NotifierPort, Notification } from '../../src/actions/types.js';
 import { builtinActions } from '../../src/actions/index.js';
 import { compileConfig } from '../../src/config/load.js';
+import type { CompiledConfig } from '../../src/config/types.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { EngineEvents, EventName } from '../../src/engine/events.js';
@@ -31,6 +32,8 @@ export interface HarnessOptions {
   /** What the `record` action does to the world when it runs. */
   readonly onRecord?: (params: Record<string, unknown>, world: Record<string, number>) => void;
   readonly target?: string;
+  /** A real supervisor for targets with a `process` (default: none supervised). */
+  readonly supervisor?: (config: CompiledConfig) => SupervisorPort;
 }
 
 const recordParams = z.looseObject({});
@@ -59,7 +62,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const notifier: NotifierPort = { notify: (n) => void notifications.push(n) };
   const engine = new Engine({
     config, runbooks, store, clock: systemClock, log: silentLogger,
-    probePlugins: builtinProbes, actionPlugins: actions, supervisor: noSupervisor, notifier,
+    probePlugins: builtinProbes, actionPlugins: actions, supervisor: opts.supervisor?.(config) ?? noSupervisor, notifier,
   });
   await engine.start();
   const target = opts.target ?? 'web';

@@ -73,6 +73,17 @@ export class Detector {
     else this.active.delete(stateKey(rule, target));
   }
 
+  /** Every rule and target whose rule fires now (held for its `for`). */
+  firing(): { rule: string; target: string; state: RuleState }[] {
+    const out: { rule: string; target: string; state: RuleState }[] = [];
+    for (const [key, state] of this.states) {
+      if (state.phase !== 'firing') continue;
+      const [rule, target] = key.split('\u0000') as [string, string];
+      if (this.rules.some((r) => r.name === rule)) out.push({ rule, target, state });
+    }
+    return out;
+  }
+
   state(rule: string, target: string): RuleState {
     return this.states.get(stateKey(rule, target)) ?? INITIAL_RULE_STATE;
   }

@@ -6,6 +6,7 @@ import { evaluate } from '../core/evaluate.js';
 import { withThresholds } from '../core/thresholds.js';
 import type { PolicySettings, Verdict } from '../core/policy.js';
 import type { Execution } from '../core/records.js';
+import type { Severity } from '../core/severity.js';
 import type { Signal } from '../core/signal.js';
 import type { CompiledConfig, CompiledRule } from '../config/types.js';
 import type { ActionPlugin, NotifierPort } from '../actions/types.js';
@@ -13,7 +14,7 @@ import { Executor } from '../executor/executor.js';
 import type { Evidence } from '../executor/types.js';
 import type { ProbePlugin } from '../probes/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
-import type { Store } from '../store/types.js';
+import type { BreakerRecord, Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
 import { Detector, type DetectorSink, type Problem } from './detector.js';
 import { EventBus } from './events.js';
@@ -24,7 +25,9 @@ import { applyPatch, initialSettings, restoreSettings, settingsView, type Runtim
 import { testRules, type RuleTestResult } from './rule-test.js';
 import { RuleBook, ruleView, type RuleView } from './rules-runtime.js';
 import { Operations, type ApprovalView, type ManualRequest, type PlanPreview, type PlanRequest } from './operations.js';
+import { runbookDetail, runbookView, validateRunbook, type RunbookDetail, type RunbookValidation, type RunbookView } from './runbook-views.js';
 import { SignalBuffer } from './signals.js';
+import { signalsAround, type SignalSeries } from './signals-around.js';
 import { healthScore, incidentStats, stats, type HealthScoreView, type IncidentStatsView, type StatsView, type StatsWindow } from './stats.js';
 import { Silences, silencedWhy } from './silences.js';
 
@@ -41,6 +44,22 @@ export interface EngineDeps {
 }
 
 export type { RuntimeSettings, SettingsPatch, SettingsView } from './settings.js';
+
+export interface ProblemView {
+  readonly rule: string;
+  readonly target: string;
+  readonly severity: Severity;
+  /** When the rule started holding (before `for` elapsed). */
+  readonly since: number;
+  readonly value: number | null;
+  readonly explain: string;
+}
+
+/** `runbook@target` (core/breaker.ts), split at the first '@'. */
+function splitBreakerKey(key: string): { runbook: string; target: string } {
+  const at = key.indexOf('@');
+  return at < 0 ? { runbook: key, target: '' } : { runbook: key.slice(0, at), target: key.slice(at + 1) };
+}
 
 const TICK_MS = 200;
 const RECONSIDER_EVERY = 5;
@@ -271,6 +290,42 @@ export class Engine {
   /** Undoes a succeeded execution's completed steps in reverse; audited; the execution becomes rolled_back. */
   rollbackExecution(id: string, actor: string, reason: string): Promise<Execution> {
     return this.operations.rollbackExecution(id, actor, reason);
+  }
+
+  /** Problems holding now: every rule firing on a target, most severe first. */
+  problems(): ProblemView[] {
+    return this.detector.firing()
+      .map(({ rule, target, state }) => ({ rule, target, severity: state.severity!, since: state.since!, value: state.value, explain: state.explain }))
+      .sort((a, b) => a.severity.localeCompare(b.severity) || a.since - b.since);
+  }
+
+  /** The incident's target's signals from `beforeMs` before it opened to `afterMs` after it ended, for a chart. */
+  signalsAround(incidentId: string, beforeMs: number, afterMs: number): Promise<{ series: SignalSeries[] }> {
+    return signalsAround({ store: this.deps.store, buffer: this.buffer, rules: this.rulesByName }, incidentId, beforeMs, afterMs);
+  }
+
+  breakerList(): (BreakerRecord & { runbook: string; target: string })[] {
+    return this.remediator.breakerList().map((b) => ({ ...b, ...splitBreakerKey(b.key) })).sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  /** Superadmin's manual close of a circuit breaker; audited, announced as breaker:changed. */
+  async resetBreaker(key: string, actor: string): Promise<BreakerRecord & { runbook: string; target: string }> {
+    const b = await this.remediator.resetBreaker(key, actor);
+    return { ...b, ...splitBreakerKey(b.key) };
+  }
+
+  runbookList(): RunbookView[] {
+    return this.deps.runbooks.map(runbookView);
+  }
+
+  runbook(name: string): RunbookDetail | undefined {
+    const r = this.deps.runbooks.find((x) => x.name === name);
+    return r && runbookDetail(r);
+  }
+
+  /** A posted runbook checked by the same compiler as runbook files: each problem with line and field. */
+  validateRunbook(text: string): RunbookValidation {
+    return validateRunbook(text, { actions: this.deps.actionPlugins, settleMs: this.deps.config.policy.settleMs });
   }
 
   /** Detected, executed, outcomes and MTTR over 24h, 7d or 30d (bad_request for another window). */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { breakerKey, closedBreaker, recordFailure, recordSuccess, type BreakerState } from '../core/breaker.js';
+import { breakerKey, closedBreaker, recordFailure, recordSuccess, resetBreaker, type BreakerState } from '../core/breaker.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { BUSY_EXECUTION_STATUSES } from '../core/execution.js';
@@ -110,6 +110,18 @@ export class Remediator {
 
   breakerList(): BreakerState[] {
     return [...this.breakers.values()];
+  }
+
+  /** A person closes a breaker (open or counting failures): automatic runs for its runbook and target may start again. */
+  async resetBreaker(key: string, actor: string): Promise<BreakerState> {
+    const before = this.breakers.get(key);
+    if (!before) throw new OperationError('not_found', `no circuit breaker ${key}`);
+    const after = resetBreaker(before);
+    this.breakers.set(key, after);
+    await this.deps.store.breakers.put(after);
+    await this.deps.audit('breaker', key, 'reset', { was: before.state, failures: before.failures }, actor);
+    this.deps.events.emit('breaker:changed', { key, state: after.state, failures: after.failures });
+    return after;
   }
 
   /** Waits for executions started from here to end (tests, shutdown). */

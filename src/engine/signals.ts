@@ -39,6 +39,12 @@ export class SignalBuffer implements SeriesSource {
     return list.filter((p) => Object.entries(labels).every(([k, v]) => p.labels[k] === v));
   }
 
+  /** Names of the signals held for a target. */
+  names(target: string): string[] {
+    const prefix = `${target}\u0000`;
+    return [...this.series.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  }
+
   latest(target: string, signal: string): Point | undefined {
     return this.series.get(seriesKey(target, signal))?.at(-1);
   }

@@ -114,4 +114,24 @@ describe('plans and manual runs', () => {
     await expect(h.engine.rollbackExecution(execution!.id, 'carol', 'again')).rejects.toMatchObject({ code: 'conflict', message: /rolled_back/ });
     await expect(h.engine.rollbackExecution('exe_nope', 'carol', 'x')).rejects.toMatchObject({ code: 'not_found' });
   });
+
+  it('refuses a rollback with nothing to undo, or while the target is busy', async () => {
+    const tellOnly = runbook.replace('name: cool-down-web', 'name: tell-only').replace(/ {2}- name: cool\n {4}action: record\n {4}params: .*\n/, '');
+    h = await startHarness({ config, runbooks: [runbook, tellOnly] });
+    let done = h.next('execution:transition', (e) => e.execution.status === 'succeeded');
+    const told = await h.engine.runManual({ runbook: 'tell-only', target: 'web', reason: 'say it', dryRun: false }, 'bob');
+    await done;
+    await h.engine.idle();
+    await expect(h.engine.rollbackExecution(told.execution!.id, 'carol', 'undo')).rejects.toMatchObject({ code: 'conflict', message: /nothing to undo.*notify/ });
+
+    done = h.next('execution:transition', (e) => e.execution.status === 'succeeded');
+    const cooled = await h.engine.runManual({ runbook: 'cool-down-web', target: 'web', reason: 'cool', dryRun: false }, 'bob');
+    await done;
+    await h.engine.idle();
+    expect(h.engine.remediator.hold('web', 'someone-else')).toBe(true);
+    await expect(h.engine.rollbackExecution(cooled.execution!.id, 'carol', 'undo')).rejects.toMatchObject({ code: 'conflict', message: /busy/ });
+    expect((await h.engine.store.executions.get(cooled.execution!.id))?.status).toBe('succeeded');
+    h.engine.remediator.unhold('web', 'someone-else');
+    expect((await h.engine.rollbackExecution(cooled.execution!.id, 'carol', 'undo')).status).toBe('rolled_back');
+  });
 });

@@ -127,6 +127,7 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
       throw new Error(`no approval card: ${(err as Error).message}\n${state}\n${demo.output().slice(-2000)}`);
     });
     await expect(card.textContent()).resolves.toMatch(/Why it needs approval/);
+    await expect(card.getByTestId('time-left').textContent()).resolves.toMatch(/^escalates in \d+ min \d+ s$/);
     await shot(page, 'approvals');
 
     // A viewer, in a tab of its own (sessionStorage is per tab): the buttons are there, disabled, and say why.

@@ -104,6 +104,17 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
     expect(await page.evaluate('window.medicTestMark === true')).toBe(true);
     await shot(page, 'incidents');
 
+    // Filters live in the URL: a reload (or a shared link) shows the same filtered list.
+    await page.getByLabel('Severity').selectOption('P1');
+    await page.waitForURL(/[?&]severity=P1/);
+    await page.getByLabel('Rule').fill('demo-crashed');
+    await page.getByLabel('Rule').press('Enter');
+    await page.waitForURL(/[?&]rule=demo-crashed/);
+    await page.reload();
+    await row.first().waitFor({ timeout: 10_000 });
+    expect(await page.getByLabel('Severity').inputValue()).toBe('P1');
+    expect(await page.getByLabel('Rule').inputValue()).toBe('demo-crashed');
+
     await row.first().getByRole('link').click();
     await page.getByTestId('timeline').waitFor();
     await page.locator('.tl-resolved').waitFor({ timeout: 10_000 });
@@ -127,7 +138,7 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
       throw new Error(`no approval card: ${(err as Error).message}\n${state}\n${demo.output().slice(-2000)}`);
     });
     await expect(card.textContent()).resolves.toMatch(/Why it needs approval/);
-    await expect(card.getByTestId('time-left').textContent()).resolves.toMatch(/^escalates in \d+ min \d+ s$/);
+    await expect(card.getByTestId('time-left').textContent()).resolves.toMatch(/^escalates in (\d+ h )?\d+ min( \d+ s)?$/);
     await shot(page, 'approvals');
 
     // A viewer, in a tab of its own (sessionStorage is per tab): the buttons are there, disabled, and say why.
@@ -160,6 +171,18 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
     await run.first().locator('.exec-head').click();
     await run.first().locator('.step-list').waitFor();
     await shot(page, 'executions');
+
+    // A manual run starts with a dry run: it shows the plan and changes nothing; only then can it run for real.
+    const form = page.getByRole('form', { name: 'Run a runbook' });
+    await form.getByLabel('Runbook').selectOption('restart-demo');
+    await form.getByLabel('Target').fill('demo');
+    await form.getByLabel('Reason').fill('e2e check');
+    expect(await form.getByRole('button', { name: 'Run for real' }).isDisabled()).toBe(true);
+    await form.getByRole('button', { name: 'Dry run' }).click();
+    await form.getByLabel('Dry run result').waitFor({ timeout: 10_000 });
+    await expect(form.getByLabel('Dry run result').textContent()).resolves.toMatch(/Verdict:/);
+    expect(await form.getByRole('button', { name: 'Run for real' }).isDisabled()).toBe(false);
+    await shot(page, 'executions-dry-run');
   }, 120_000);
 
   it('shows operations: breakers, silences, runbooks, rules, settings and the audit chain', async () => {
@@ -173,6 +196,17 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
     await expect(page.getByTestId('chain').textContent()).resolves.toMatch(/intact/);
     await expect(page.locator('table.audit tbody tr').count()).resolves.toBeGreaterThan(3);
     await shot(page, 'operations-audit');
+    // A silence is created and expired from the page.
+    await page.getByRole('tab', { name: 'Silences' }).click();
+    const silence = page.getByRole('form', { name: 'New silence' });
+    await silence.getByLabel('Value').fill('no-such-target');
+    await silence.getByLabel('Comment').fill('e2e maintenance');
+    await silence.getByRole('button', { name: 'Create silence' }).click();
+    const srow = page.locator('tr', { hasText: 'no-such-target' });
+    await srow.getByText('active').waitFor({ timeout: 10_000 });
+    await srow.getByRole('button', { name: 'Expire' }).click();
+    await srow.getByText('expired').waitFor({ timeout: 10_000 });
+
     await page.getByRole('tab', { name: 'Settings' }).click();
     await page.getByRole('switch').waitFor({ timeout: 10_000 });
     await shot(page, 'operations-settings');

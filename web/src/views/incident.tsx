@@ -9,7 +9,7 @@ import { Link } from '../router';
 import type { ExecutionDetail, IncidentDetail, Series, StepRecord, TimelineEntry } from '../types';
 import { useApi } from '../use-api';
 
-const AROUND_MS = 10 * 60_000;
+const AROUND_MS = 5 * 60_000;
 
 export function IncidentPage({ id }: { id: string }) {
   const inc = useApi<IncidentDetail>(`/incidents/${encodeURIComponent(id)}`, ['incident', 'execution', 'step']);
@@ -66,7 +66,17 @@ function Signals({ id, from, to }: { id: string; from: number; to: number | null
   if (s.error?.notAvailable) return <NotAvailable what="signal history" />;
   return (
     <Loaded state={s} what="signals" empty={(d) => d.series.length === 0 ? <Empty title="No signal history for this target" hint="Signals are kept for the windows the rules read; older incidents may have none left." /> : null}>
-      {(d) => <LineChart label="Signals of the incident's target" lines={d.series.slice(0, 6)} mark={{ from, to }} height={190} />}
+      {(d) => (
+        // One small chart per signal: their scales differ too much to share an axis (a status code beside a 0/1 flag).
+        <div className="multiples">
+          {d.series.slice(0, 8).map((x) => (
+            <div key={x.name} className="multiple">
+              <div className="multiple-head"><span className="mono small">{x.name}</span><span className="small strong">{num(x.points[x.points.length - 1]?.value)}</span></div>
+              <LineChart label={`${x.name} around the incident`} lines={[x]} mark={{ from, to }} height={84} />
+            </div>
+          ))}
+        </div>
+      )}
     </Loaded>
   );
 }

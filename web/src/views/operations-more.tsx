@@ -20,7 +20,7 @@ export function RunbooksTab() {
               <dl className="kv">
                 <div><dt>Risk</dt><dd><span className={`risk risk-${String(b.risk)}`}>{show(b.risk)}</span></dd></div>
                 <div><dt>Approval</dt><dd>{show(b.approval)}</dd></div>
-                {b.file && <div><dt>File</dt><dd className="mono small">{b.file}</dd></div>}
+                {b.file && <div><dt>File</dt><dd className="mono small" title={b.file}>{b.file.split('/').pop()}</dd></div>}
               </dl>
               {b.strategies.map((s, i) => (
                 <div key={i} className="strategy">

@@ -66,8 +66,9 @@ function Breakers() {
                     <td><Status status={x.state} /></td>
                     <td>{x.runbook}</td>
                     <td className="mono">{x.target}</td>
-                    <td title={x.failures.map((f) => clock(f)).join('\n')}>
-                      {x.failures.length} <span className="muted small">{x.failures.length > 0 ? `(last ${age(Math.max(...x.failures), now)})` : ''}</span>
+                    <td>
+                      {x.failures.length}
+                      {x.failures.length > 0 && <div className="muted small">{[...x.failures].sort((p, q) => q - p).slice(0, 5).map((f) => clock(f)).join(', ')}{x.failures.length > 5 ? ', …' : ''}</div>}
                     </td>
                     <td className="hide-sm">{x.openedAt ? age(x.openedAt, now) : '—'}</td>
                     <td className="right">

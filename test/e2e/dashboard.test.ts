@@ -207,7 +207,11 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
     await srow.getByRole('button', { name: 'Expire' }).click();
     await srow.getByText('expired').waitFor({ timeout: 10_000 });
 
-    await page.getByRole('tab', { name: 'Settings' }).click();
+    // Keyboard: from the Rules tab, the right arrow goes to Settings.
+    await page.getByRole('tab', { name: 'Rules' }).click();
+    await page.getByRole('tab', { name: 'Rules' }).press('ArrowRight');
+    await page.waitForURL(/[?&]tab=settings/);
+    expect(await page.getByRole('tab', { name: 'Settings' }).getAttribute('aria-selected')).toBe('true');
     await page.getByRole('switch').waitFor({ timeout: 10_000 });
     await shot(page, 'operations-settings');
   }, 60_000);

@@ -28,9 +28,9 @@ export function PlanView({ plan, compact }: { plan: Readonly<Record<string, unkn
         <div><dt>Rollback plan</dt><dd className="pre">{show(p.rollbackPlan ?? 'not stated')}</dd></div>
         {p.verify && <div><dt>Verify</dt><dd>{p.verify.ruleCleared ? 'rule cleared' : ''}{p.verify.checks ? ` + ${p.verify.checks} check(s)` : ''} within {duration(p.verify.timeoutMs)}</dd></div>}
       </dl>
-      {(p.strategies ?? (Array.isArray(p.steps) ? [{ name: 'plan', steps: p.steps }] : [])).map((s, si) => (
+      {(p.strategies ?? (Array.isArray(p.steps) ? [{ name: '', steps: p.steps }] : [])).map((s, si) => (
         <div key={si} className="strategy">
-          <h4>{si === 0 ? 'Strategy' : `Fallback ${si}`}: {s.name ?? `#${si + 1}`}</h4>
+          <h4>{s.name === '' ? 'Steps' : `${si === 0 ? 'Strategy' : `Fallback ${si}`}: ${s.name ?? `#${si + 1}`}`}</h4>
           <ol className="steps">
             {(s.steps ?? []).map((st, i) => (
               <li key={i}>

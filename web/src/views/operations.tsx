@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type KeyboardEvent } from 'react';
 import { ApiError, del, post } from '../api';
 import { Card, Empty, Loaded, Status } from '../components/ui';
 import { age, clock, duration } from '../format';
@@ -8,6 +8,24 @@ import { needsRole, session } from '../session';
 import type { Breaker, Silence, SilenceMatcher } from '../types';
 import { useApi } from '../use-api';
 import { AuditLog, RulesTab, RunbooksTab, SettingsTab } from './operations-more';
+
+function select(id: string): void {
+  setQuery({ tab: id === 'breakers' ? '' : id });
+}
+
+/** The WAI-ARIA tabs pattern: arrows (and Home/End) move between tabs, Tab leaves the list. */
+function onArrows(e: KeyboardEvent<HTMLDivElement>): void {
+  const ids = TABS.map((t) => t[0]);
+  const current = ids.indexOf((document.activeElement?.id ?? '').replace(/^tab-/, '') as (typeof ids)[number]);
+  if (current < 0) return;
+  const next = e.key === 'ArrowRight' ? (current + 1) % ids.length : e.key === 'ArrowLeft' ? (current + ids.length - 1) % ids.length
+    : e.key === 'Home' ? 0 : e.key === 'End' ? ids.length - 1 : -1;
+  if (next < 0) return;
+  e.preventDefault();
+  const id = ids[next]!;
+  select(id);
+  document.getElementById(`tab-${id}`)?.focus();
+}
 
 const TABS = [
   ['breakers', 'Circuit breakers'], ['silences', 'Silences'], ['runbooks', 'Runbooks'],
@@ -20,10 +38,10 @@ export function Operations() {
   return (
     <div className="page">
       <div className="page-head"><h1>Operations</h1></div>
-      <div className="tabs" role="tablist" aria-label="Operations">
+      <div className="tabs" role="tablist" aria-label="Operations" onKeyDown={onArrows}>
         {TABS.map(([id, label]) => (
-          <button key={id} type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls="tabpanel"
-            onClick={() => setQuery({ tab: id === 'breakers' ? '' : id, q: '' })}>{label}</button>
+          <button key={id} type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls="tabpanel" tabIndex={tab === id ? 0 : -1}
+            onClick={() => select(id)}>{label}</button>
         ))}
       </div>
       <div id="tabpanel" role="tabpanel" aria-labelledby={`tab-${tab}`}>

@@ -62,6 +62,9 @@ export function LineChart({ lines, height = 160, fixed, mark, thresholds = [], l
   const x = (t: number) => pad.l + ((t - t0) / (t1 - t0 || 1)) * (W.px - pad.l - pad.r);
   const y = (v: number) => pad.t + (1 - (v - y0) / (y1 - y0 || 1)) * (H - pad.t - pad.b);
   const ticks = [y0, (y0 + y1) / 2, y1];
+  // Enough digits that the three ticks read differently (0, 0.05, 0.1 rather than 0, 0.1, 0.1).
+  const span = Math.abs(y1 - y0);
+  const digits = span >= 20 ? 0 : span >= 2 ? 1 : span >= 0.2 ? 2 : 3;
   return (
     <figure className="chart" aria-label={label} ref={W.ref}>
       <svg viewBox={`0 0 ${W.px} ${H}`} width="100%" role="img" aria-labelledby={`${id}-t`}>
@@ -69,7 +72,7 @@ export function LineChart({ lines, height = 160, fixed, mark, thresholds = [], l
         {ticks.map((v, i) => (
           <g key={i}>
             <line className="grid" x1={pad.l} x2={W.px - pad.r} y1={y(v)} y2={y(v)} />
-            <text className="axis" x={pad.l - 4} y={y(v) + 3} textAnchor="end">{num(v, 1)}</text>
+            <text className="axis" x={pad.l - 4} y={y(v) + 3} textAnchor="end">{num(v, digits)}</text>
           </g>
         ))}
         {mark && <rect className="mark" x={x(mark.from)} width={Math.max(2, x(mark.to ?? t1) - x(mark.from))} y={pad.t} height={H - pad.t - pad.b} />}

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, patch, qs } from '../api';
 import { Card, Empty, Loaded, SeverityBadge, Status } from '../components/ui';
 import { clock, duration, num, show } from '../format';
-import { setQuery, useLocation } from '../router';
+import { Link, setQuery, useLocation } from '../router';
 import { needsRole, session } from '../session';
 import type { AuditEntry, Page, RuleView, RunbookView, Settings } from '../types';
 import { useApi } from '../use-api';
@@ -195,6 +195,13 @@ function Thresholds({ d, denied, change }: { d: Settings; denied: string | null;
 
 const AUDIT_PAGE = 50;
 
+/** An audit subject that is an incident or an execution links to it. */
+function Subject({ id }: { id: string }) {
+  if (/^inc_[a-z0-9]+$/.test(id)) return <Link to={`/incidents/${id}`}>{id}</Link>;
+  if (/^exe_[a-z0-9]+$/.test(id)) return <Link to={`/executions?id=${id}`}>{id}</Link>;
+  return <>{id}</>;
+}
+
 export function AuditLog() {
   const { query } = useLocation();
   const f = { kind: query.get('kind') ?? '', actor: query.get('actor') ?? '', subject: query.get('subject') ?? '', range: query.get('range') ?? '' };
@@ -232,7 +239,7 @@ export function AuditLog() {
                   {d.items.map((a) => (
                     <tr key={a.seq}>
                       <td className="muted">{a.seq}</td><td>{clock(a.at)}</td><td>{a.actor}</td><td>{a.kind}</td>
-                      <td className="mono small">{a.subject}</td><td><Status status={a.result} /></td>
+                      <td className="mono small"><Subject id={a.subject} /></td><td><Status status={a.result} /></td>
                       <td className="hide-sm"><code className="small clip" title={JSON.stringify(a.details)}>{JSON.stringify(a.details)}</code></td>
                     </tr>
                   ))}

@@ -1,15 +1,14 @@
 import type { Verdict } from '../core/policy.js';
 import type { Execution } from '../core/records.js';
 import type { Severity } from '../core/severity.js';
-import type { Engine } from '../engine/engine.js';
-import { ApiError } from './errors.js';
 
 /**
  * The engine operations the API calls beyond the store (api-contract.md,
  * "Engine-side operations"). Views are shaped by the engine; the API only
  * validates what comes in, so most results are opaque objects here. Keeping
  * this interface narrow lets src/api typecheck against any engine that has
- * these methods.
+ * these methods (the Engine does: server.ts passes it as EngineOps), and
+ * lets tests hand the API a fake.
  */
 export type SilenceOp = '=' | '!=' | '=~' | '!~';
 export interface SilenceMatcher { readonly label: string; readonly op: SilenceOp; readonly value: string }
@@ -52,28 +51,4 @@ export interface EngineOps {
     list(): Promise<readonly object[]>;
     expire(id: string, actor: string): Promise<object>;
   };
-}
-
-const METHODS = [
-  'problems', 'incidentStats', 'stats', 'healthScore', 'signalsAround', 'previewPlan', 'runManual', 'rollbackExecution',
-  'approvals', 'settingsView', 'changeSettings', 'ruleList', 'createRule', 'updateRule', 'deleteRule', 'testRules',
-  'runbookList', 'runbook', 'validateRunbook', 'breakerList', 'resetBreaker',
-] as const;
-
-/**
- * The engine as EngineOps. Until every operation exists on the engine
- * (issue-3b), a missing one answers 503 naming itself instead of a TypeError.
- */
-export function engineOps(engine: Engine): EngineOps {
-  const e = engine as unknown as Record<string, unknown>;
-  const missing = (name: string) => () => {
-    throw new ApiError('unavailable', `this engine does not implement ${name} yet`);
-  };
-  const out: Record<string, unknown> = {};
-  for (const m of METHODS) out[m] = typeof e[m] === 'function' ? (e[m] as (...a: unknown[]) => unknown).bind(engine) : missing(m);
-  const s = e['silences'] as Record<string, unknown> | undefined;
-  out['silences'] = s && typeof s['create'] === 'function'
-    ? s
-    : { create: missing('silences.create'), list: missing('silences.list'), expire: missing('silences.expire') };
-  return out as unknown as EngineOps;
 }

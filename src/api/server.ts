@@ -1,10 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import { redactString } from '../audit/redact.js';
 import { systemClock } from '../engine/clock.js';
 import type { Engine } from '../engine/engine.js';
 import { Authenticator } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { engineOps, type EngineOps } from './engine-ops.js';
+import type { EngineOps } from './engine-ops.js';
 import { ApiError, toApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerRoutes, type Route } from './route.js';
@@ -33,6 +36,8 @@ export interface ApiOptions {
   /** Defaults to the engine itself (api-contract.md's operations). */
   readonly ops?: EngineOps;
   readonly clock?: Clock;
+  /** Access log (debug) and unexpected errors (error). Default: the engine's nothing. */
+  readonly log?: Logger;
   /** Bytes; config `api.body_limit`. */
   readonly bodyLimit?: number;
   readonly events?: EventHubOptions;
@@ -67,25 +72,31 @@ export function buildServer(opts: ApiOptions): MedicServer {
   });
   const tokens = new Tokens(engine.store, clock, (kind, subject, result, details, actor) => engine.audit(kind, subject, result, details, actor));
   const hub = new EventHub(engine.events, clock, opts.events);
-  const deps: ApiDeps = { engine, ops: opts.ops ?? engineOps(engine), tokens, hub, clock };
+  const deps: ApiDeps = { engine, ops: opts.ops ?? engine, tokens, hub, clock };
 
   const registered: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') registered.push({ method, url: r.url });
   });
   app.addContentTypeParser([...YAML_TYPES], { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  app.setErrorHandler((err, _req, reply) => {
+  const log = opts.log;
+  app.setErrorHandler((err, req, reply) => {
     const e = toApiError(err);
+    if (e.status >= 500) log?.error({ method: req.method, path: pathOf(req.url), err: errorMessage(err) }, 'API request failed');
     return reply.status(e.status).send(e.toBody());
   });
   // The dashboard answers only what no route did: it never shadows the API, /metrics or the health checks.
   const webRoot = opts.webRoot ?? defaultWebRoot();
   app.setNotFoundHandler(async (req, reply) => {
     if (await serveWeb(webRoot, req, reply)) return reply;
-    const path = req.url.split('?')[0]!.slice(0, 200);
+    const path = pathOf(req.url);
     return reply.status(404).send(new ApiError('not_found', `no route ${req.method} ${path}`).toBody());
   });
   app.addHook('preClose', async () => hub.close());
+  // The path only, never the query: /api/v1/events takes ?access_token=.
+  app.addHook('onResponse', async (req, reply) => {
+    log?.debug({ method: req.method, path: pathOf(req.url), status: reply.statusCode, actor: req.medicPrincipal?.name ?? null, ms: Math.round(reply.elapsedTime) }, 'API request');
+  });
 
   let doc: object | undefined;
   const routes: Route[] = [];
@@ -97,4 +108,9 @@ export function buildServer(opts: ApiOptions): MedicServer {
   );
   registerRoutes(app, routes, new Authenticator(engine.store, clock));
   return Object.assign(app, { medic: { routes, registered, tokens, hub } });
+}
+
+/** What of a URL may be logged or echoed: the path, with anything that looks like a token masked. */
+function pathOf(url: string): string {
+  return redactString(url.split('?')[0]!.slice(0, 200));
 }

@@ -13,6 +13,8 @@ const SECRET_KEY = /token|password|passwd|secret|authorization|cookie|credential
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*):[^\s/?#]*@/gi;
 /** ?token=...&api_key=... in query strings. */
 const SECRET_QUERY_PARAM = /([?&][^=&#\s]*(?:token|password|passwd|secret|api[_-]?key|signature)[^=&#\s]*=)[^&#\s]*/gi;
+/** A Medic API token (src/api/auth.ts), wherever it turns up: a path, a comment, an error. */
+const MEDIC_TOKEN = /\bmedic_[A-Za-z0-9_-]{20,}/g;
 /** An Authorization header value pasted into a message (any scheme: Bearer, Basic, token, ...). */
 const AUTH_SCHEME = /\b(Bearer|Basic|Token|Digest)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 const AUTH_HEADER = /\b(authorization\s*[:=]\s*)("?)[^"\r\n]+/gi;
@@ -32,7 +34,8 @@ export function redactString(text: string): string {
     .replace(AUTH_HEADER, `$1$2${REDACTED}`)
     .replace(AUTH_SCHEME, `$1 ${REDACTED}`)
     .replace(SECRET_ASSIGNMENT, `$1${REDACTED}`)
-    .replace(SECRET_FLAG_SPACE, `$1${REDACTED}`);
+    .replace(SECRET_FLAG_SPACE, `$1${REDACTED}`)
+    .replace(MEDIC_TOKEN, REDACTED);
 }
 
 /**

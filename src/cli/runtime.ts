@@ -51,7 +51,7 @@ export async function startRuntime(config: CompiledConfig, opts: RuntimeOptions)
     probePlugins: builtinProbes, actionPlugins: builtinActions, supervisor, notifier,
   });
   const stopNarrating = opts.narrate ? narrate(engine.events, opts.narrate, () => clock.now()) : () => {};
-  const server = buildServer({ engine, clock, bodyLimit: config.api.bodyLimit });
+  const server = buildServer({ engine, clock, bodyLimit: config.api.bodyLimit, log: opts.log.child({ part: 'api' }) });
   let closed = false;
   const close = async () => {
     if (closed) return;

@@ -442,6 +442,7 @@ export class Engine {
       if (n % RECONSIDER_EVERY === 0) this.reconsider();
       if (n % RECONSIDER_EVERY === 0) this.track(this.flushSignals());
       if (n % MAINTAIN_EVERY === 0) this.track(this.maintain(now));
+      if (n % RECONSIDER_EVERY === 0) this.track(this.operations.expireApprovals());
     }
   }
 

@@ -125,6 +125,28 @@ export class Operations {
   }
 
   /**
+   * SPEC §5: an approval not given within its deadline (policy.approval_timeout)
+   * is cancelled and its incident escalated to a person, never run silently.
+   */
+  async expireApprovals(): Promise<number> {
+    const now = this.deps.clock.now();
+    let expired = 0;
+    for (const e of await this.approvals()) {
+      if (e.deadline === null || e.deadline > now) continue;
+      const why = `no decision within ${Math.round((e.deadline - e.createdAt) / 60_000)} min (deadline ${new Date(e.deadline).toISOString()}): escalated to a person, not run`;
+      if (!(await this.deps.store.executions.updateIf(e.id, 'awaiting_approval', { status: 'cancelled', finishedAt: now, error: why }))) continue;
+      expired++;
+      const { deadline: _d, needsApprovalBecause: _n, ...execution } = e;
+      this.deps.events.emit('execution:transition', { execution: { ...execution, status: 'cancelled', finishedAt: now, error: why }, from: 'awaiting_approval' });
+      await this.deps.audit('approval', e.id, 'expired', { runbook: e.runbook, target: e.target, deadline: e.deadline });
+      const incident = e.incidentId ? this.deps.incidents.byId(e.incidentId) : undefined;
+      if (incident?.status === 'awaiting_approval') await this.deps.incidents.move(incident, 'escalated', why, { execution: e.id });
+      this.deps.notifier.notify({ event: 'escalated', severity: e.severity, title: `Approval timed out: ${e.runbook} on ${e.target}`, text: why, target: e.target, incidentId: e.incidentId ?? undefined, executionId: e.id });
+    }
+    return expired;
+  }
+
+  /**
    * Undoes a succeeded execution's completed steps, newest first, with each
    * step's stored rollbackState. Conflict when it is not a finished success,
    * when nothing it did can be undone, or when the target is busy.

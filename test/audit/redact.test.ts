@@ -31,6 +31,13 @@ describe('redactSecrets', () => {
     );
   });
 
+  it('masks a Medic API token wherever it appears', () => {
+    const t = 'medic_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcde';
+    expect(redactString(`GET /api/v1/incidents/${t}`)).toBe('GET /api/v1/incidents/[redacted]');
+    expect(redactString(`use ${t} for the bot`)).toBe('use [redacted] for the bot');
+    expect(redactString('medic_short and medic-demo stay')).toBe('medic_short and medic-demo stay');
+  });
+
   it('leaves URLs without a password alone', () => {
     for (const s of ['https://example.com:8443/health', 'http://user@host/path', 'http://host/a:b@c', 'see https://x.io/a?b=1']) {
       expect(redactString(s)).toBe(s);

@@ -134,4 +134,21 @@ describe('plans and manual runs', () => {
     h.engine.remediator.unhold('web', 'someone-else');
     expect((await h.engine.rollbackExecution(cooled.execution!.id, 'carol', 'undo')).status).toBe('rolled_back');
   });
+
+  it('escalates an approval nobody gave within its deadline, and never runs it', async () => {
+    const timed = config.replace('  auto_remediation: false\n', '  approval_timeout: { P1: 300ms }\n');
+    h = await startHarness({ config: timed, runbooks: [runbook] });
+    const created = h.next('execution:created');
+    h.world['cpu'] = 99;
+    const { execution } = await created;
+    expect(execution.status).toBe('awaiting_approval');
+    expect((await h.engine.approvals())[0]!.deadline).toBe(execution.createdAt + 300);
+    const escalated = h.next('incident:updated', (e) => e.incident.status === 'escalated');
+    const { why } = await escalated;
+    expect(why).toMatch(/no decision within .*escalated to a person, not run/);
+    expect((await h.engine.store.executions.get(execution.id))?.status).toBe('cancelled');
+    expect(h.notifications.map((n) => n.event)).toContain('escalated');
+    expect(h.calls).toEqual([]);
+    expect(await h.engine.approvals()).toEqual([]);
+  });
 });

@@ -20,7 +20,7 @@ export interface ApiHarness extends Harness {
 
 export async function startApiHarness(opts: HarnessOptions & { api?: Partial<ApiOptions> }): Promise<ApiHarness> {
   const h = await startHarness(opts);
-  const server = buildServer({ engine: h.engine, ...opts.api });
+  const server = buildServer({ engine: h.engine, ...(opts.log ? { log: opts.log } : {}), ...opts.api });
   await server.ready();
   const tokens = {} as Record<Role, string>;
   for (const role of ROLES) tokens[role] = (await server.medic.tokens.create({ name: `${role}-tok`, role }, 'test')).token;

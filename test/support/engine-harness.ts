@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ActionPlugin, NotifierPort, Notification } from '../../src/actions/types.js';
 import { builtinActions } from '../../src/actions/index.js';
@@ -32,6 +33,8 @@ export interface HarnessOptions {
   /** What the `record` action does to the world when it runs. */
   readonly onRecord?: (params: Record<string, unknown>, world: Record<string, number>) => void;
   readonly target?: string;
+  /** Default: silent. */
+  readonly log?: Logger;
   /** A real supervisor for targets with a `process` (default: none supervised). */
   readonly supervisor?: (config: CompiledConfig) => SupervisorPort;
 }
@@ -61,7 +64,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const store = await openSqliteStore({ file: ':memory:' });
   const notifier: NotifierPort = { notify: (n) => void notifications.push(n) };
   const engine = new Engine({
-    config, runbooks, store, clock: systemClock, log: silentLogger,
+    config, runbooks, store, clock: systemClock, log: opts.log ?? silentLogger,
     probePlugins: builtinProbes, actionPlugins: actions, supervisor: opts.supervisor?.(config) ?? noSupervisor, notifier,
   });
   await engine.start();

@@ -73,7 +73,7 @@ export interface RuleView {
   readonly for?: number | string | null;
   readonly cooldownMs?: number | null;
   readonly runbooks?: string[];
-  readonly current: { target: string; value: number | null; holding: boolean; severity: Severity | null }[];
+  readonly current: { target: string; value: number | null; holding: boolean; severity: Severity | null; phase?: 'ok' | 'pending' | 'firing' }[];
 }
 
 export interface RunbookView {

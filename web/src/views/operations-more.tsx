@@ -52,8 +52,10 @@ export function RulesTab() {
                     <td>{x.bands.map((b, i) => <div key={i} className="band"><SeverityBadge severity={b.severity} /> <code className="small">{b.condition ?? (b.threshold !== undefined ? `> ${b.threshold}` : '')}</code></div>)}</td>
                     <td>
                       {x.current.length === 0 ? <span className="muted">no data</span> : x.current.map((c) => (
-                        <div key={c.target} className={c.holding ? 'tone-bad' : ''}>
-                          <span className="mono">{c.target}</span> {num(c.value)} {c.holding ? <>· holds {c.severity && <SeverityBadge severity={c.severity} />}</> : <span className="muted">· ok</span>}
+                        <div key={c.target} className={c.holding ? (c.phase === 'pending' ? 'tone-warn' : 'tone-bad') : ''}>
+                          <span className="mono">{c.target}</span> {num(c.value)} {c.holding
+                            ? <>· {c.phase === 'pending' ? 'holds, waiting out its for:' : 'firing'} {c.severity && <SeverityBadge severity={c.severity} />}</>
+                            : <span className="muted">· ok</span>}
                         </div>
                       ))}
                     </td>

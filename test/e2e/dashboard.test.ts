@@ -93,6 +93,8 @@ describe.skipIf(!chromiumOrSkip())('the dashboard against medic demo', () => {
   it('shows a crash as an incident and its resolution live, without a reload', async () => {
     await page.goto(`${api}/incidents`);
     await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+    // The event stream is connected (not the 10 s polling fallback).
+    await page.locator('.live-live').waitFor({ timeout: 10_000 });
     // Marks this document: a reload would lose it.
     await page.evaluate('window.medicTestMark = true');
     const res = await fetch(`${demoUrl}/fault/crash`, { method: 'POST' }).catch(() => null);

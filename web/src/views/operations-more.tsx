@@ -50,7 +50,7 @@ export function RulesTab() {
                   <tr key={x.name}>
                     <td><span className="strong">{x.name}</span>{x.source === 'api' && <span className="pill pill-muted">api</span>}<div className="muted small">{x.description}</div></td>
                     <td>{x.bands.map((b, i) => <div key={i} className="band"><SeverityBadge severity={b.severity} /> <code className="small">{b.condition ?? (b.threshold !== undefined ? `> ${b.threshold}` : '')}</code></div>)}</td>
-                    <td>
+                    <td className="nowrap">
                       {x.current.length === 0 ? <span className="muted">no data</span> : x.current.map((c) => (
                         <div key={c.target} className={c.holding ? (c.phase === 'pending' ? 'tone-warn' : 'tone-bad') : ''}>
                           <span className="mono">{c.target}</span> {num(c.value)} {c.holding
@@ -59,7 +59,7 @@ export function RulesTab() {
                         </div>
                       ))}
                     </td>
-                    <td className="hide-sm small">{(x.runbooks ?? []).join(', ') || '—'}</td>
+                    <td className="hide-sm small">{(x.runbooks ?? []).map((r) => <div key={r} className="nowrap">{r}</div>)}{(x.runbooks ?? []).length === 0 && '—'}</td>
                   </tr>
                 ))}
               </tbody>

@@ -18,7 +18,8 @@ export type RouteAuth =
   | 'public'
   | Role
   | { readonly role: Role; readonly queryToken: true }
-  | { readonly custom: CustomAuth; readonly description: string };
+  /** `role`: what a token needs here (documented, and used by the role matrix test); the hook decides. */
+  | { readonly custom: CustomAuth; readonly description: string; readonly role?: Role };
 
 export interface RouteContext<P, Q, B> {
   readonly params: P;
@@ -65,7 +66,7 @@ export function defineRoute<PS extends z.ZodType | undefined = undefined, QS ext
 export function authRole(auth: RouteAuth): Role | null {
   if (auth === 'public') return null;
   if (typeof auth === 'string') return auth;
-  return 'role' in auth ? auth.role : null;
+  return 'role' in auth && auth.role ? auth.role : null;
 }
 
 declare module 'fastify' {

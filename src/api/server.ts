@@ -1,22 +1,28 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { ZodError } from 'zod';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { redactString } from '../audit/redact.js';
 import { systemClock } from '../engine/clock.js';
 import type { Engine } from '../engine/engine.js';
+import type { EngineMetrics } from '../metrics/metrics.js';
+import type { Notifier } from '../notify/notifier.js';
 import { Authenticator } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import type { EngineOps } from './engine-ops.js';
 import { ApiError, toApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
-import { registerRoutes, type Route } from './route.js';
+import { registerRoutes, zodToApiError, type Route } from './route.js';
 import { auditRoutes } from './routes/audit.js';
 import { breakerRoutes } from './routes/breakers.js';
 import { eventRoutes } from './routes/events.js';
 import { executionRoutes } from './routes/executions.js';
 import { metaRoutes } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { intakeRoutes } from './routes/intake.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { problemRoutes } from './routes/problems.js';
 import { ruleRoutes } from './routes/rules.js';
 import { runbookRoutes, YAML_TYPES } from './routes/runbooks.js';
@@ -41,6 +47,10 @@ export interface ApiOptions {
   /** Bytes; config `api.body_limit`. */
   readonly bodyLimit?: number;
   readonly events?: EventHubOptions;
+  /** GET /metrics, when given. */
+  readonly metrics?: EngineMetrics;
+  /** Delivery stats and recent deliveries under /api/v1/notifications, when given. */
+  readonly notifier?: Notifier;
   /** More routes (intake, say), registered and documented like the built-in ones. */
   readonly routes?: (deps: ApiDeps) => readonly Route[];
   /** The built dashboard (dist/web by default), served at `/`. */
@@ -81,7 +91,8 @@ export function buildServer(opts: ApiOptions): MedicServer {
   app.addContentTypeParser([...YAML_TYPES], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   const log = opts.log;
   app.setErrorHandler((err, req, reply) => {
-    const e = toApiError(err);
+    // A ZodError past the route's own schemas comes from checking the input further (dates in an alert, say): still the caller's input.
+    const e = err instanceof ZodError ? zodToApiError(err, 'body') : toApiError(err);
     if (e.status >= 500) log?.error({ method: req.method, path: pathOf(req.url), err: errorMessage(err) }, 'API request failed');
     return reply.status(e.status).send(e.toBody());
   });
@@ -104,7 +115,9 @@ export function buildServer(opts: ApiOptions): MedicServer {
     ...metaRoutes(deps, () => (doc ??= openApiDocument(routes, { version: VERSION }))),
     ...problemRoutes(deps), ...incidentRoutes(deps), ...executionRoutes(deps), ...statsRoutes(deps), ...settingsRoutes(deps),
     ...ruleRoutes(deps), ...runbookRoutes(deps), ...breakerRoutes(deps), ...silenceRoutes(deps), ...auditRoutes(deps),
-    ...tokenRoutes(deps), ...eventRoutes(deps), ...(opts.routes?.(deps) ?? []),
+    ...tokenRoutes(deps), ...eventRoutes(deps), ...intakeRoutes(deps),
+    ...(opts.notifier ? notificationRoutes(opts.notifier) : []), ...(opts.metrics ? metricsRoutes(opts.metrics) : []),
+    ...(opts.routes?.(deps) ?? []),
   );
   registerRoutes(app, routes, new Authenticator(engine.store, clock));
   return Object.assign(app, { medic: { routes, registered, tokens, hub } });

@@ -8,6 +8,8 @@ import { buildServer, type MedicServer } from '../api/server.js';
 import { systemClock } from '../engine/clock.js';
 import { Engine } from '../engine/engine.js';
 import { narrate } from '../engine/narrator.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { bridgeNotifications } from '../notify/bridge.js';
 import { createNotifier } from '../notify/notifier.js';
 import { builtinProbes } from '../probes/index.js';
 import { loadRunbooks } from '../runbooks/load.js';
@@ -51,7 +53,9 @@ export async function startRuntime(config: CompiledConfig, opts: RuntimeOptions)
     probePlugins: builtinProbes, actionPlugins: builtinActions, supervisor, notifier,
   });
   const stopNarrating = opts.narrate ? narrate(engine.events, opts.narrate, () => clock.now()) : () => {};
-  const server = buildServer({ engine, clock, bodyLimit: config.api.bodyLimit, log: opts.log.child({ part: 'api' }) });
+  const metrics = createMetrics(engine, { notifier });
+  const bridge = bridgeNotifications(engine.events, notifier);
+  const server = buildServer({ engine, clock, bodyLimit: config.api.bodyLimit, log: opts.log.child({ part: 'api' }), metrics, notifier });
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -59,7 +63,9 @@ export async function startRuntime(config: CompiledConfig, opts: RuntimeOptions)
     await server.close().catch(() => undefined);
     await engine.stop();
     await supervisor.close();
-    await notifier.flush().catch(() => undefined);
+    bridge();
+    await notifier.close().catch(() => undefined);
+    metrics.close();
     stopNarrating();
     await store.close();
   };

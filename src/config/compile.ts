@@ -1,14 +1,15 @@
 import { dirname, resolve } from 'node:path';
-import type { Severity } from '../core/severity.js';
 import { compileBands, compileCondition } from './condition.js';
+import { compileIntake } from './compile-intake.js';
+import { compileChannels } from './compile-notify.js';
 import { CONFIG_DEFAULTS as D } from './defaults.js';
 import type { PathSegment } from './errors.js';
 import type { IssueList } from './issues.js';
 import { checkParams, unknownPlugin, type PluginSchemas } from './params.js';
 import { labelsOf, ms } from './primitives.js';
-import type { ChannelSpec, ConfigSpec, ProbeSpec, ProcessSpecRaw, RuleSpec, TargetSpec } from './schema.js';
+import type { ConfigSpec, ProbeSpec, ProcessSpecRaw, RuleSpec, TargetSpec } from './schema.js';
 import type {
-  ChannelConfig, CompiledConfig, CompiledRule, PolicyConfig, ProbeConfig, ProcessSpec, TargetConfig,
+  CompiledConfig, CompiledRule, PolicyConfig, ProbeConfig, ProcessSpec, TargetConfig,
 } from './types.js';
 
 export interface ConfigOverrides {
@@ -31,6 +32,8 @@ export function compileSpec(spec: ConfigSpec, file: string | null, issues: Issue
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
   const targets = compileTargets(spec.targets ?? [], baseDir, issues);
   const storage = spec.storage ?? {};
+  const intake = compileIntake(spec.intake, spec.rules ?? [], issues);
+  const dashboardUrl = spec.notify?.dashboard_url ?? null;
   return {
     file: file ? resolve(file) : null,
     server: {
@@ -48,9 +51,10 @@ export function compileSpec(spec: ConfigSpec, file: string | null, issues: Issue
     policy: compilePolicy(spec.policy ?? {}),
     targets,
     probes: compileProbes(spec.probes ?? [], targets, issues, opts.probes),
-    rules: compileRules(spec.rules ?? [], targets, issues),
+    rules: [...compileRules(spec.rules ?? [], targets, issues), ...intake.rules],
     runbookPaths: (spec.runbooks?.paths ?? []).map((p) => resolve(baseDir, p)),
-    notify: { channels: compileChannels(spec.notify?.channels, baseDir, issues) },
+    notify: { channels: compileChannels(spec.notify?.channels, dashboardUrl, baseDir, issues), dashboardUrl },
+    intake: intake.intake,
   };
 }
 
@@ -210,23 +214,4 @@ function ruleBands(r: RuleSpec, path: PathSegment[], issues: IssueList): Compile
   if (r.condition && !r.severity) issues.add(path, "missing required field 'severity'");
   if (!r.condition || !r.severity) return [];
   return [{ severity: r.severity, condition: compileCondition(r.condition, [...path, 'condition'], issues) }];
-}
-
-/** Without a `notify` section, notifications go to the console; `channels: []` turns them off. */
-function compileChannels(specs: readonly ChannelSpec[] | undefined, baseDir: string, issues: IssueList): ChannelConfig[] {
-  if (specs === undefined) return [{ type: 'console', name: 'console', events: null, minSeverity: D.channel.minSeverity }];
-  const named = specs.map((c) => ({ ...c, name: c.name ?? c.type }));
-  named.forEach((c, i) => {
-    const first = named.findIndex((x) => x.name === c.name);
-    if (first < i) issues.add(['notify', 'channels', i], `duplicate channel name '${c.name}' (first at notify.channels[${first}]): give each a 'name'`);
-  });
-  return named.map((c, i): ChannelConfig => {
-    const common = { name: c.name, events: c.events ?? null, minSeverity: (c.min_severity ?? D.channel.minSeverity) as Severity };
-    if (c.type === 'console') {
-      if (c.path !== undefined) issues.add(['notify', 'channels', i, 'path'], "only a 'log' channel has a path");
-      return { type: 'console', ...common };
-    }
-    if (c.path === undefined) issues.add(['notify', 'channels', i], "missing required field 'path' (type log)");
-    return { type: 'log', ...common, path: resolve(baseDir, c.path ?? '.') };
-  });
 }

@@ -31,7 +31,8 @@ export const CONFIG_DEFAULTS = {
     ready: { timeout: '30s', interval: '100ms' },
   },
   rule: { for: '0s', priority: 0 },
-  channel: { minSeverity: 'P3' },
+  channel: { minSeverity: 'P3', retries: 4, timeout: '10s' },
+  intake: { targetLabel: 'instance' },
 } as const;
 
 export const RUNBOOK_DEFAULTS = {

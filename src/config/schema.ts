@@ -112,11 +112,47 @@ const ruleSchema = z.strictObject({
 });
 
 const channelSchema = z.strictObject({
-  type: z.enum(['console', 'log']),
+  type: z.enum(['console', 'log', 'slack', 'pagerduty', 'webhook', 'email']),
   name: name.optional().meta({ description: 'Default: the type.' }),
-  events: z.array(z.string().min(1)).optional().meta({ description: 'Default: every event.' }),
+  events: z.array(z.string().min(1)).optional().meta({
+    description: 'Default: every event. Kinds: detected, needs_approval, remediating, escalated, fixed, failed, rolled_back, circuit_open, resolved, notify; `x*` is a prefix.',
+  }),
   min_severity: severity.optional().meta({ default: D.channel.minSeverity }),
   path: z.string().min(1).optional().meta({ description: 'type log: the file to append to, relative to this file\'s folder.' }),
+  url: z.string().url().optional().meta({ description: 'slack: the incoming webhook URL (a secret); pagerduty: the Events API v2 endpoint; webhook: where to POST.' }),
+  routing_key: z.string().min(1).optional().meta({ description: 'pagerduty: the integration\'s routing key (a secret).' }),
+  secret: z.string().min(1).optional().meta({ description: 'webhook: signs each body with HMAC-SHA256 in X-Medic-Signature.' }),
+  headers: z.record(z.string(), z.string()).optional().meta({ description: 'webhook: extra request headers (values are treated as secrets).' }),
+  smtp: z.strictObject({
+    host: z.string().min(1),
+    port: int(1).max(65535).optional().meta({ default: 587 }),
+    secure: z.boolean().optional().meta({ default: false, description: 'TLS from the first byte (port 465); otherwise STARTTLS when offered.' }),
+    user: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+  }).optional(),
+  from: z.string().min(3).optional().meta({ description: 'email: the sender address.' }),
+  to: z.array(z.string().min(3)).min(1).optional().meta({ description: 'email: recipients.' }),
+  retries: int(0).max(20).optional().meta({ default: D.channel.retries, description: 'Further attempts after a failed delivery, with exponential backoff.' }),
+  timeout: duration({ default: D.channel.timeout, description: 'Per delivery attempt.' }).optional(),
+});
+
+const routeSchema = z.strictObject({
+  matchers: z.array(z.string().min(1)).min(1).meta({ description: 'Alertmanager-style: label="v", label!="v", label=~"re", label!~"re"; all must match.' }),
+  rule: name.meta({ description: 'The rule name incidents from these alerts carry (a rule of its own, not one of `rules`).' }),
+  target: name.optional().meta({ description: 'A fixed target; or use target_label.' }),
+  target_label: name.optional().meta({ default: D.intake.targetLabel, description: 'The alert label whose value is the target.' }),
+  severity: severity.optional().meta({ description: 'Default: from the alert\'s `severity` label (critical P1, error/high P2, warning P2, info/low P3, P0..P3 as such), else P2.' }),
+  runbook: name.optional().meta({ description: 'The runbook that fixes it; default: a runbook whose match names the rule.' }),
+});
+
+const intakeSchema = z.strictObject({
+  alertmanager: z.strictObject({
+    secret: z.string().min(16).optional().meta({ description: 'Shared secret Alertmanager sends as `Authorization: Bearer <secret>`.' }),
+  }).optional(),
+  webhook: z.strictObject({
+    secret: z.string().min(16).optional().meta({ description: 'Shared secret for the generic webhook, sent as `Authorization: Bearer <secret>`.' }),
+  }).optional(),
+  routes: z.array(routeSchema).optional().meta({ description: 'Checked in order; the first whose matchers all match routes the alert.' }),
 });
 
 export const configSchema = z
@@ -131,7 +167,11 @@ export const configSchema = z
     runbooks: z.strictObject({
       paths: z.array(z.string().min(1)).meta({ description: 'Runbook files or folders, relative to this file\'s folder.' }),
     }).optional(),
-    notify: z.strictObject({ channels: z.array(channelSchema) }).optional(),
+    notify: z.strictObject({
+      channels: z.array(channelSchema),
+      dashboard_url: z.string().url().optional().meta({ description: 'Links in notifications point here.' }),
+    }).optional(),
+    intake: intakeSchema.optional(),
   })
   .meta({ title: 'Medic configuration (medic.yaml)' });
 
@@ -141,3 +181,4 @@ export type ProcessSpecRaw = z.infer<typeof processSchema>;
 export type ProbeSpec = z.infer<typeof probeSchema>;
 export type RuleSpec = z.infer<typeof ruleSchema>;
 export type ChannelSpec = z.infer<typeof channelSchema>;
+export type IntakeSpec = z.infer<typeof intakeSchema>;

@@ -1,5 +1,6 @@
 import type { Condition } from '../core/condition.js';
 import type { Severity } from '../core/severity.js';
+import type { LabelMatcher } from '../intake/matchers.js';
 
 /**
  * What the engine runs, compiled from medic.yaml by ./load.ts: defaults
@@ -18,7 +19,27 @@ export interface CompiledConfig {
   readonly rules: readonly CompiledRule[];
   /** Absolute paths of runbook files or directories. */
   readonly runbookPaths: readonly string[];
-  readonly notify: { readonly channels: readonly ChannelConfig[] };
+  readonly notify: { readonly channels: readonly ChannelConfig[]; readonly dashboardUrl: string | null };
+  readonly intake: IntakeConfig;
+}
+
+/** Pushed alerts (src/intake): who may send them and where they go. */
+export interface IntakeConfig {
+  /** Shared secrets; null = only API tokens are accepted. Never logged. */
+  readonly alertmanager: { readonly secret: string | null };
+  readonly webhook: { readonly secret: string | null };
+  readonly routes: readonly AlertRoute[];
+}
+
+export interface AlertRoute {
+  /** Position in intake.routes, for messages. */
+  readonly index: number;
+  readonly matchers: readonly LabelMatcher[];
+  readonly rule: string;
+  readonly target: { readonly kind: 'fixed'; readonly name: string } | { readonly kind: 'label'; readonly label: string };
+  /** null = from the alert's `severity` label. */
+  readonly severity: Severity | null;
+  readonly runbook: string | null;
 }
 
 export interface StorageConfig {
@@ -108,8 +129,31 @@ export interface CompiledRule {
   /** Runbooks that fix it, by name, in preference order. Empty = any runbook whose match names the rule. */
   readonly runbooks: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  /** 'alert': made from intake routes; it holds while an alert routed to it fires. */
+  readonly origin?: 'alert';
+}
+
+interface ChannelCommon {
+  readonly name: string;
+  readonly events: readonly string[] | null;
+  readonly minSeverity: Severity;
+  /** Further attempts after a failure, with exponential backoff. */
+  readonly retries: number;
+  readonly timeoutMs: number;
+}
+
+export interface SmtpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  readonly user: string | null;
+  readonly password: string | null;
 }
 
 export type ChannelConfig =
-  | { readonly type: 'console'; readonly name: string; readonly events: readonly string[] | null; readonly minSeverity: Severity }
-  | { readonly type: 'log'; readonly name: string; readonly events: readonly string[] | null; readonly minSeverity: Severity; readonly path: string };
+  | ChannelCommon & { readonly type: 'console' }
+  | ChannelCommon & { readonly type: 'log'; readonly path: string }
+  | ChannelCommon & { readonly type: 'slack'; readonly url: string; readonly dashboardUrl: string | null }
+  | ChannelCommon & { readonly type: 'pagerduty'; readonly url: string; readonly routingKey: string; readonly dashboardUrl: string | null }
+  | ChannelCommon & { readonly type: 'webhook'; readonly url: string; readonly secret: string | null; readonly headers: Readonly<Record<string, string>> }
+  | ChannelCommon & { readonly type: 'email'; readonly smtp: SmtpConfig; readonly from: string; readonly to: readonly string[]; readonly dashboardUrl: string | null };

@@ -106,3 +106,33 @@ export interface AuditEntry {
   readonly prevHash: string;
   readonly hash: string;
 }
+
+/**
+ * What became of one received alert (src/intake): `firing` opened or kept a
+ * problem, `resolved` ended one, `duplicate` repeated what was known (a
+ * re-send, a retry, the other Alertmanager of a pair), `stale` arrived after
+ * its own resolution, `unrouted` matched no route (kept, for a person).
+ */
+export const ALERT_OUTCOMES = ['firing', 'resolved', 'duplicate', 'stale', 'unrouted'] as const;
+export type AlertOutcome = (typeof ALERT_OUTCOMES)[number];
+
+export interface AlertRecord {
+  readonly id: number;
+  readonly receivedAt: number;
+  /** alertmanager | webhook */
+  readonly source: string;
+  /** Who sent it: the token's name, or `secret` for the shared secret; plus the Alertmanager receiver. */
+  readonly sender: string;
+  readonly fingerprint: string;
+  readonly status: 'firing' | 'resolved';
+  readonly startsAt: number;
+  readonly endsAt: number | null;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly rule: string | null;
+  readonly target: string | null;
+  readonly severity: Severity | null;
+  readonly outcome: AlertOutcome;
+  /** Why it was not routed. */
+  readonly reason: string | null;
+}

@@ -12,6 +12,7 @@ import type { CompiledConfig, CompiledRule } from '../config/types.js';
 import type { ActionPlugin, NotifierPort } from '../actions/types.js';
 import { Executor } from '../executor/executor.js';
 import type { Evidence } from '../executor/types.js';
+import { AlertIntake } from '../intake/intake.js';
 import type { ProbePlugin } from '../probes/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { BreakerRecord, Store } from '../store/types.js';
@@ -83,6 +84,8 @@ export class Engine {
   readonly silences: Silences;
   private readonly ruleBook: RuleBook;
   private readonly operations: Operations;
+  /** Pushed alerts (Alertmanager, webhooks): the API's intake routes hand deliveries to it. */
+  readonly intake: AlertIntake;
   private readonly probes: ProbeRunner;
   private rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -134,6 +137,11 @@ export class Engine {
       runbooks: () => this.deps.runbooks, rules: () => this.rulesByName, baseline: (target) => this.baseline(target), audit,
     });
     this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
+    this.intake = new AlertIntake({
+      routes: config.intake.routes, clock, log: log.child({ part: 'intake' }), store: store.alerts,
+      ingest: (signals) => this.ingest(signals),
+      received: (e) => this.events.emit('alerts:received', e),
+    });
     this.probes = new ProbeRunner({
       probes: config.probes, plugins: deps.probePlugins, targets: config.targets, supervisor: deps.supervisor,
       clock, log, emit: (signals) => this.ingest(signals),
@@ -163,10 +171,12 @@ export class Engine {
     await this.silences.refresh();
     await this.remediator.load();
     await this.remediator.resumeInterrupted();
+    await this.intake.load();
     for (const target of Object.values(this.deps.config.targets)) {
       if (target.process) await this.deps.supervisor.start(target.name);
     }
     this.probes.start();
+    this.intake.start();
     this.loopDone = this.loop();
     await this.audit('engine', 'engine', 'started', { mode: this.settings.mode, autoRemediation: this.settings.autoRemediation });
   }
@@ -174,6 +184,7 @@ export class Engine {
   async stop(): Promise<void> {
     if (this.stopper.signal.aborted) return;
     this.stopper.abort();
+    await this.intake.stop();
     await this.probes.stop();
     await this.executor.stop();
     // Executions stop at their next step boundary; none may touch the store after it closes.
@@ -198,6 +209,11 @@ export class Engine {
     }
     const now = this.deps.clock.now();
     for (const [target, names] of byTarget) this.detector.onSignals(target, [...names], now);
+  }
+
+  /** The engine's clock, for callers that stamp what they hand in (the intake routes). */
+  now(): number {
+    return this.deps.clock.now();
   }
 
   runtimeSettings(): RuntimeSettings {
@@ -389,14 +405,14 @@ export class Engine {
   private sink(): DetectorSink {
     return {
       fired: (p) => this.track(this.onFired(p)),
-      escalated: (p) => this.track(this.incidents.open(p)),
+      escalated: (p) => this.track(this.incidents.open(p, { source: sourceOf(p) })),
       cleared: (rule, target, explain) => this.track(this.onCleared(rule, target, explain)),
     };
   }
 
   private async onFired(p: Problem): Promise<void> {
     const silence = this.silences.matching({ rule: p.rule.name, target: p.target, severity: p.severity, labels: {} });
-    const { incident } = await this.incidents.open(p, { silencedBy: silence ? silencedWhy(silence) : null });
+    const { incident } = await this.incidents.open(p, { source: sourceOf(p), silencedBy: silence ? silencedWhy(silence) : null });
     // Recorded, never acted on: the silence's end (refresh) clears the flag and the reconsideration takes over.
     if (incident.silenced) return;
     if (incident.status === 'open') await this.remediator.consider(incident);
@@ -451,7 +467,7 @@ export class Engine {
     for (const incident of this.incidents.activeList()) {
       if (!this.remediator.mayReconsider(incident)) continue;
       if (incident.silenced || this.remediator.isBusy(incident.target) || this.incidents.isOpening(incident.id)) continue;
-      if (incident.source === 'rule' && this.detector.state(incident.rule, incident.target).phase !== 'firing') continue;
+      if (incident.source !== 'manual' && this.detector.state(incident.rule, incident.target).phase !== 'firing') continue;
       this.track(this.remediator.consider(incident));
     }
   }
@@ -466,6 +482,7 @@ export class Engine {
   private async maintain(now: number): Promise<void> {
     this.buffer.prune(now);
     await this.deps.store.signals.prune(now - this.deps.config.storage.signalRetentionMs);
+    await this.deps.store.alerts.prune(now - this.deps.config.storage.historyRetentionMs);
   }
 
   private baseline(target: string): Record<string, number> {
@@ -477,4 +494,9 @@ export class Engine {
     }
     return out;
   }
+}
+
+/** Incidents of the rules made from alert routes say so: source 'alert'. */
+function sourceOf(p: Problem): 'rule' | 'alert' {
+  return p.rule.origin === 'alert' ? 'alert' : 'rule';
 }

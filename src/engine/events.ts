@@ -19,6 +19,8 @@ export interface EngineEvents {
   'step:finished': { readonly execution: Execution; readonly step: StepRecord };
   'breaker:changed': { readonly key: string; readonly state: 'open' | 'closed'; readonly failures: readonly number[] };
   'setting:changed': { readonly key: string; readonly value: unknown; readonly actor: string };
+  /** One delivery of pushed alerts (src/intake), counted by what became of them. */
+  'alerts:received': { readonly source: string; readonly received: number; readonly firing: number; readonly resolved: number; readonly deduplicated: number; readonly unrouted: number };
 }
 
 export type EventName = keyof EngineEvents;

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteAdapter, SqliteDialect, type DialectAdapter, type MigrationResultSet } from 'kysely';
+import { createAlertStore } from './alerts.js';
 import { createAuditStore } from './audit.js';
 import { createBreakerStore } from './breakers.js';
 import { SQLITE, type StoreDialect } from './dialect.js';
@@ -79,6 +80,7 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Kysely
     tokens: createTokenStore(db),
     silences: createSilenceStore(db),
     runtimeRules: createRuntimeRuleStore(db),
+    alerts: createAlertStore(db, dialect),
     // Safe to call twice: shutdown paths often overlap.
     close: () => (closing ??= db.destroy()),
   };

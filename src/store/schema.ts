@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { ExecutionStatus, IncidentStatus, StepPhase, StepStatus } from '../core/records.js';
+import type { AlertOutcome, ExecutionStatus, IncidentStatus, StepPhase, StepStatus } from '../core/records.js';
 import type { Severity } from '../core/severity.js';
 
 /**
@@ -155,6 +155,25 @@ export interface RuntimeRulesTable {
   updated_at: number;
 }
 
+export interface AlertsTable {
+  id: Generated<number>;
+  received_at: number;
+  source: string;
+  sender: string;
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  starts_at: number;
+  ends_at: number | null;
+  /** JSON objects of string → string. */
+  labels: string;
+  annotations: string;
+  rule: string | null;
+  target: string | null;
+  severity: Severity | null;
+  outcome: AlertOutcome;
+  reason: string | null;
+}
+
 export interface DB {
   incidents: IncidentsTable;
   incident_timeline: IncidentTimelineTable;
@@ -167,4 +186,5 @@ export interface DB {
   api_tokens: ApiTokensTable;
   silences: SilencesTable;
   runtime_rules: RuntimeRulesTable;
+  alerts: AlertsTable;
 }

@@ -1,4 +1,4 @@
-import type { AuditEntry, Execution, Incident, StepRecord, TimelineEntry, IncidentStatus, ExecutionStatus } from '../core/records.js';
+import type { AlertOutcome, AlertRecord, AuditEntry, Execution, Incident, StepRecord, TimelineEntry, IncidentStatus, ExecutionStatus } from '../core/records.js';
 import type { Signal } from '../core/signal.js';
 import type { Silence } from '../core/silence.js';
 import type { Severity } from '../core/severity.js';
@@ -86,6 +86,20 @@ export interface RuntimeRuleRecord {
   readonly updatedAt: number;
 }
 
+export interface AlertFilter {
+  readonly outcome?: readonly AlertOutcome[];
+  readonly source?: string;
+  readonly rule?: string;
+  readonly target?: string;
+  /** receivedAt >= since, receivedAt < until */
+  readonly since?: number;
+  readonly until?: number;
+  readonly limit?: number;
+  readonly offset?: number;
+  /** default: newest first */
+  readonly order?: 'asc' | 'desc';
+}
+
 export interface Store {
   readonly incidents: {
     insert(incident: Incident): Promise<void>;
@@ -154,6 +168,14 @@ export interface Store {
     append(entry: AuditInput): Promise<AuditEntry>;
     list(filter?: AuditFilter): Promise<Page<AuditEntry>>;
     verify(): Promise<AuditVerification>;
+  };
+  readonly alerts: {
+    /** Many rows in one transaction: the intake writes behind, a batch per tick. */
+    append(rows: readonly Omit<AlertRecord, 'id'>[]): Promise<void>;
+    list(filter?: AlertFilter): Promise<Page<AlertRecord>>;
+    /** The newest row of every fingerprint received at or after `since` (the intake's state after a restart). */
+    latest(since: number): Promise<AlertRecord[]>;
+    prune(olderThan: number): Promise<number>;
   };
   close(): Promise<void>;
 }

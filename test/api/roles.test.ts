@@ -70,7 +70,8 @@ describe('roles and routes', () => {
       'DELETE /api/v1/rules/:name', 'DELETE /api/v1/silences/:id', 'DELETE /api/v1/tokens/:id',
       'PATCH /api/v1/settings',
       'POST /api/v1/breakers/:key/reset', 'POST /api/v1/executions', 'POST /api/v1/executions/:id/approve',
-      'POST /api/v1/executions/:id/reject', 'POST /api/v1/executions/:id/rollback', 'POST /api/v1/plans',
+      'POST /api/v1/executions/:id/reject', 'POST /api/v1/executions/:id/rollback',
+      'POST /api/v1/intake/alertmanager', 'POST /api/v1/intake/webhook', 'POST /api/v1/plans',
       'POST /api/v1/rules', 'POST /api/v1/silences', 'POST /api/v1/tokens',
       'PUT /api/v1/rules/:name',
     ]);
@@ -88,10 +89,12 @@ describe('roles and routes', () => {
       expect(anon.json().error.code).toBe('unauthorized');
       const viewer = await h.request(r.method, url, { ...opts, token: h.tokens.viewer });
       expect(viewer.statusCode, `${r.method} ${url} as viewer`).toBe(403);
-      expect(viewer.json().error).toMatchObject({ code: 'forbidden', details: { need: authRole(r.auth), have: 'viewer' } });
+      expect(viewer.json().error.code).toBe('forbidden');
+      // Custom-auth routes (the intake) say it their way; the others name the role needed and the role given.
+      if (typeof r.auth === 'string') expect(viewer.json().error.details).toEqual({ need: authRole(r.auth), have: 'viewer' });
       checked++;
     }
-    expect(checked).toBe(14);
+    expect(checked).toBe(16);
     expect(await h.snapshot()).toEqual(before);
     expect((await h.engine.store.executions.get(waiting))?.status).toBe('awaiting_approval');
   });

@@ -45,7 +45,7 @@ describe('loadConfig: a full config', () => {
       ['demo-process', 500, 5000], ['demo-health', 100, 100], ['demo-metrics', 500, 400],
     ]);
     expect(config.rules).toHaveLength(6);
-    expect(config.notify.channels).toEqual([{ type: 'console', name: 'console', events: null, minSeverity: 'P3' }]);
+    expect(config.notify.channels).toEqual([{ type: 'console', name: 'console', events: null, minSeverity: 'P3', retries: 4, timeoutMs: 10_000 }]);
   });
 
   it('resolves relative paths against the config file\'s folder', () => {
@@ -132,7 +132,7 @@ describe('loadConfig: defaults and overrides', () => {
       'notify: { channels: [{ type: log, path: logs/notify.log, min_severity: P1 }] }',
     ].join('\n'), '/srv/medic/medic.yaml', { probes });
     expect(c.probes[0]).toMatchObject({ intervalMs: 10_000, timeoutMs: 5000, params: {} });
-    expect(c.notify.channels).toEqual([{ type: 'log', name: 'log', events: null, minSeverity: 'P1', path: '/srv/medic/logs/notify.log' }]);
+    expect(c.notify.channels).toEqual([{ type: 'log', name: 'log', events: null, minSeverity: 'P1', retries: 4, timeoutMs: 10_000, path: '/srv/medic/logs/notify.log' }]);
   });
 });
 

@@ -10,7 +10,7 @@ import { channelWants, createNotifier, type DeliveryChannel } from '../../src/no
 import { FakeClock } from '../support/fake-clock.js';
 
 function console_(name: string, events: string[] | null = null, minSeverity: Severity = 'P3'): ChannelConfig {
-  return { type: 'console', name, events, minSeverity };
+  return { type: 'console', name, events, minSeverity, retries: 0, timeoutMs: 1000 };
 }
 
 const n = (event: string, severity: Severity, title = event): Notification => ({ event, severity, title, text: '' });
@@ -72,7 +72,7 @@ describe('notifier', () => {
     release();
     await notifier.flush();
     expect(r.got['fine']).toHaveLength(1);
-    expect(notifier.stats()).toEqual({ broken: { sent: 0, failed: 1, dropped: 0 }, fine: { sent: 1, failed: 0, dropped: 0 } });
+    expect(notifier.stats()).toEqual({ broken: { sent: 0, failed: 1, retried: 0, dropped: 0 }, fine: { sent: 1, failed: 0, retried: 0, dropped: 0 } });
   });
 
   it('keeps each channel’s messages in order', async () => {
@@ -104,7 +104,7 @@ describe('notifier', () => {
     release();
     await notifier.flush();
     expect(r.got['c']!.map((x) => x.title)).toEqual(['m0', 'm1', 'm2']);
-    expect(notifier.stats()['c']).toEqual({ sent: 3, failed: 0, dropped: 2 });
+    expect(notifier.stats()['c']).toEqual({ sent: 3, failed: 0, retried: 0, dropped: 2 });
   });
 
   it('delivers a notification addressed to a channel there only, whatever its filters', async () => {
@@ -121,13 +121,13 @@ describe('notifier', () => {
     const dir = await mkdtemp(join(tmpdir(), 'medic-notifier-'));
     try {
       const path = join(dir, 'n.jsonl');
-      const notifier = createNotifier([{ type: 'log', name: 'file', events: ['fixed'], minSeverity: 'P2', path }], silentLogger);
+      const notifier = createNotifier([{ type: 'log', name: 'file', events: ['fixed'], minSeverity: 'P2', retries: 0, timeoutMs: 1000, path }], silentLogger);
       notifier.notify(n('fixed', 'P1', 'kept'));
       notifier.notify(n('fixed', 'P3', 'too minor'));
       await notifier.flush();
       const lines = (await readFile(path, 'utf8')).trim().split('\n');
       expect(lines.map((l) => (JSON.parse(l) as { title: string }).title)).toEqual(['kept']);
-      expect(notifier.stats()).toEqual({ file: { sent: 1, failed: 0, dropped: 0 } });
+      expect(notifier.stats()).toEqual({ file: { sent: 1, failed: 0, retried: 0, dropped: 0 } });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

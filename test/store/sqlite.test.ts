@@ -49,11 +49,12 @@ describe('sqlite store', () => {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
       const tables = raw.prepare("select name from sqlite_master where type = 'table' order by name").pluck().all();
       expect(tables).toEqual(expect.arrayContaining([
-        'audit_log', 'breakers', 'execution_steps', 'executions', 'incident_timeline', 'incidents', 'settings', 'signals',
+        'alerts', 'audit_log', 'breakers', 'execution_steps', 'executions', 'incident_timeline', 'incidents', 'settings', 'signals',
       ]));
       const applied = raw.prepare('select name from kysely_migration order by name').pluck().all();
       expect(applied).toEqual(Object.keys(migrations(SQLITE)).sort());
       expect(applied).toContain('002_tokens');
+      expect(applied).toContain('003_alerts');
     } finally {
       raw.close();
     }

@@ -37,6 +37,8 @@ export interface HarnessOptions {
   readonly log?: Logger;
   /** A real supervisor for targets with a `process` (default: none supervised). */
   readonly supervisor?: (config: CompiledConfig) => SupervisorPort;
+  /** Also deliver through this notifier (the harness records every notification either way). */
+  readonly notifier?: NotifierPort;
 }
 
 const recordParams = z.looseObject({});
@@ -62,7 +64,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const config = compileConfig(opts.config, '/virtual/medic.yaml', { probes: builtinProbes });
   const runbooks = opts.runbooks.map((text, i) => compileRunbookText(text, { file: `/virtual/runbook-${i}.yaml`, actions, settleMs: 0 }));
   const store = await openSqliteStore({ file: ':memory:' });
-  const notifier: NotifierPort = { notify: (n) => void notifications.push(n) };
+  const notifier: NotifierPort = { notify: (n) => { notifications.push(n); opts.notifier?.notify(n); } };
   const engine = new Engine({
     config, runbooks, store, clock: systemClock, log: opts.log ?? silentLogger,
     probePlugins: builtinProbes, actionPlugins: actions, supervisor: opts.supervisor?.(config) ?? noSupervisor, notifier,

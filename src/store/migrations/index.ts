@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import type { StoreDialect } from '../dialect.js';
 import { initial } from './001_initial.js';
 import { tokens } from './002_tokens.js';
+import { alerts } from './003_alerts.js';
 import { silencesAndRules } from './005_silences_rules.js';
 
 /**
@@ -13,6 +14,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '001_initial': initial(dialect),
     '002_tokens': tokens(),
+    '003_alerts': alerts(dialect),
     '005_silences_rules': silencesAndRules(),
   };
 }

@@ -1,0 +1,9 @@
+import type { Notification } from '../actions/types.js';
+
+/** One way out; the files next to this one each make one. The signal ends an attempt that takes too long. */
+export interface ChannelSend {
+  readonly name: string;
+  send(n: Notification, at: number, signal: AbortSignal): Promise<void>;
+  /** Releases connections (SMTP pools). */
+  close?(): void;
+}

@@ -71,7 +71,9 @@ describe('the dashboard static files', () => {
     expect(api.statusCode).toBe(404);
     expect(api.json()).toMatchObject({ error: { code: 'not_found' } });
     expect((await app.inject({ url: '/api' })).headers['content-type']).toMatch(/json/);
-    expect((await app.inject({ url: '/metrics' })).headers['content-type']).toMatch(/json/);
+    const metrics = await app.inject({ url: '/metrics' });
+    expect(metrics.headers['content-type']).not.toMatch(/html/);
+    expect(metrics.body).not.toContain('<div id="root">');
     expect((await app.inject({ url: '/healthz' })).json()).toMatchObject({ status: 'ok' });
     // Unauthenticated API calls get the API's answer (401), not the page.
     expect((await app.inject({ url: '/api/v1/incidents' })).statusCode).toBe(401);

@@ -32,6 +32,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { EventHub, type EventHubOptions } from './sse.js';
 import { Tokens } from './tokens.js';
+import { defaultWebRoot, serveWeb } from './web.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const VERSION = '0.1.0';
@@ -52,6 +53,8 @@ export interface ApiOptions {
   readonly metrics?: EngineMetrics;
   /** Delivery stats and recent deliveries under /api/v1/notifications, when given. */
   readonly notifier?: Notifier;
+  /** The built dashboard (dist/web by default), served at `/`. */
+  readonly webRoot?: string;
 }
 
 export interface MedicParts {
@@ -93,7 +96,10 @@ export function buildServer(opts: ApiOptions): MedicServer {
     if (e.status >= 500) log?.error({ method: req.method, path: pathOf(req.url), err: errorMessage(err) }, 'API request failed');
     return reply.status(e.status).send(e.toBody());
   });
-  app.setNotFoundHandler((req, reply) => {
+  // The dashboard answers only what no route did: it never shadows the API, /metrics or the health checks.
+  const webRoot = opts.webRoot ?? defaultWebRoot();
+  app.setNotFoundHandler(async (req, reply) => {
+    if (await serveWeb(webRoot, req, reply)) return reply;
     const path = pathOf(req.url);
     return reply.status(404).send(new ApiError('not_found', `no route ${req.method} ${path}`).toBody());
   });

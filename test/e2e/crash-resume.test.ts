@@ -59,9 +59,12 @@ runbooks:
 `;
 
 const FINAL = new Set(['succeeded', 'failed', 'rolled_back', 'held']);
+/** The engine's first start makes this a superadmin token named `bootstrap`; the person below acts with it. */
+const TOKEN = 'medic_crash-test-bootstrap-token-0123456789';
 
 async function serve(dir: string): Promise<{ child: ChildProcess; output: () => string; url: string }> {
-  const { child, output, match } = await startCli(['serve', '--config', join(dir, 'medic.yaml'), '--log-level', 'error'], /serving on (http:\/\/\S+)/, { timeoutMs: 20_000 });
+  const { child, output, match } = await startCli(['serve', '--config', join(dir, 'medic.yaml'), '--log-level', 'error'], /serving on (http:\/\/\S+)/,
+    { timeoutMs: 20_000, env: { MEDIC_BOOTSTRAP_TOKEN: TOKEN } });
   return { child, output, url: match[1]! };
 }
 
@@ -85,7 +88,7 @@ function exited(child: ChildProcess): Promise<void> {
 /** Waits (bounded) until the engine reports the execution ended or held. */
 async function settled(url: string, deadline: number): Promise<Execution> {
   for (;;) {
-    const res = await fetch(`${url}/api/v1/executions?limit=5`);
+    const res = await fetch(`${url}/api/v1/executions?limit=5`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const page = (await res.json()) as { items: Execution[] };
     const e = page.items.find((x) => FINAL.has(x.status));
     if (e) return e;
@@ -128,7 +131,7 @@ describe('executions survive SIGKILL', () => {
         let abandoned = false;
         if (execution.status === 'held' && !personActed) {
           personActed = abandoned = true;
-          const cli = await runCli(['executions', 'abandon', execution.id, '--reason', 'checked by hand', '--as', 'tester', '--url', second.url]);
+          const cli = await runCli(['executions', 'abandon', execution.id, '--reason', 'checked by hand', '--url', second.url, '--token', TOKEN]);
           expect(cli.stdout + cli.stderr).toContain(`abandoned ${execution.id}`);
         }
         second.child.kill('SIGTERM');
@@ -143,7 +146,7 @@ describe('executions survive SIGKILL', () => {
         let incidentStatus: string | undefined;
         try {
           all = (await store.executions.list({})).items;
-          if (abandoned) expect((await store.executions.get(execution.id))?.error).toBe('abandoned by tester: checked by hand');
+          if (abandoned) expect((await store.executions.get(execution.id))?.error).toBe('abandoned by bootstrap: checked by hand');
           incidentStatus = execution.incidentId ? (await store.incidents.get(execution.incidentId))?.status : undefined;
           steps = await store.executions.steps(execution.id);
           chain = await store.audit.verify();

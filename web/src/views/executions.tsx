@@ -11,7 +11,7 @@ import { useApi } from '../use-api';
 import { Pager } from './incidents';
 import { ManualForm } from './manual';
 
-const STATUSES = ['', 'running', 'awaiting_approval', 'succeeded', 'failed', 'rolled_back', 'rejected', 'dry_run', 'shadowed'];
+const STATUSES = ['', 'running', 'awaiting_approval', 'held', 'succeeded', 'failed', 'rolled_back', 'rejected', 'dry_run', 'shadowed'];
 const PAGE = 50;
 
 export function Executions() {
@@ -76,6 +76,7 @@ function ExecutionRow({ e, now, open }: { e: Execution; now: number; open: boole
           {e.error && <pre className="output output-error">{e.error}</pre>}
           <ExecutionSteps id={e.id} />
           {e.status === 'succeeded' && !e.dryRun && <Rollback e={e} />}
+          {e.status === 'held' && <HeldDecision e={e} />}
           <details>
             <summary>Plan</summary>
             <PlanView plan={e.plan} />
@@ -83,6 +84,41 @@ function ExecutionRow({ e, now, open }: { e: Execution; now: number; open: boole
         </div>
       )}
     </li>
+  );
+}
+
+/** An execution held after a crash: a step may or may not have run, and only a person can tell. */
+function HeldDecision({ e }: { e: Execution }) {
+  const [text, setText] = useState('');
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const denied = needsRole(session.current(), 'admin');
+  const decide = async (path: 'resume' | 'abandon', body: Record<string, unknown>, done: string) => {
+    setBusy(true);
+    setMsg(null);
+    try {
+      await post(`/executions/${e.id}/${path}`, body);
+      setMsg({ ok: true, text: done });
+    } catch (err) {
+      setMsg({ ok: false, text: (err as Error).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const id = `held-${e.id}`;
+  const comment = text.trim();
+  return (
+    <div className="rollback">
+      <label htmlFor={id}>Held for a person: a step was running when the engine stopped and is not safe to repeat. Check the target, then decide.</label>
+      <div className="row">
+        <input id={id} value={text} onChange={(x) => setText(x.target.value)} placeholder="What you checked (required to abandon)" disabled={!!denied} />
+        <button type="button" className="btn" disabled={!!denied || busy} onClick={() => void decide('resume', { assume_done: false, ...(comment ? { comment } : {}) }, 'Resumed: the step in doubt runs again.')}>Run the step again</button>
+        <button type="button" className="btn" disabled={!!denied || busy} onClick={() => void decide('resume', { assume_done: true, ...(comment ? { comment } : {}) }, 'Resumed after the step in doubt.')}>It did run: go on</button>
+        <button type="button" className="btn btn-danger" disabled={!!denied || busy || !comment} onClick={() => void decide('abandon', { reason: comment }, 'Abandoned: nothing more runs.')}>Abandon</button>
+      </div>
+      {denied && <p className="denied small">{denied}</p>}
+      {msg && <p className={msg.ok ? 'form-ok' : 'form-error'} role="status">{msg.text}</p>}
+    </div>
   );
 }
 

@@ -134,6 +134,8 @@ export function registerDemo(program: Command): void {
           rt.token.secret
             ? `API token (superadmin; also in ${rt.token.file}, which the CLI reads): ${rt.token.secret}`
             : 'API token: use the one you were given (MEDIC_TOKEN or --token).',
+          // The fragment never reaches the server or its logs; the dashboard keeps it in the tab's session only.
+          `Dashboard: ${rt.url}/${rt.token.secret ? `#token=${rt.token.secret}` : ''}  (open it in a browser; it logs in with the token)`,
           'Break the demo service and watch Medic fix it, in another terminal:',
           '  npx medic fault crash        # also: hang, errors, latency, leak, cpu',
           '  npx medic fault latency --ms 6000   # P1: waits for `npx medic approve <id>`',

@@ -1,6 +1,6 @@
 import type { Condition } from '../core/condition.js';
 import { SEVERITIES } from '../core/severity.js';
-import { parseMatcher, type LabelMatcher } from '../intake/matchers.js';
+import { parseMatcher, type LabelMatcher } from '../core/matchers.js';
 import { CONFIG_DEFAULTS as D } from './defaults.js';
 import type { IssueList } from './issues.js';
 import type { IntakeSpec, RuleSpec } from './schema.js';

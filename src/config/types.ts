@@ -1,7 +1,7 @@
 import type { Condition } from '../core/condition.js';
 import type { Component } from '../core/health.js';
 import type { Severity } from '../core/severity.js';
-import type { LabelMatcher } from '../intake/matchers.js';
+import type { LabelMatcher } from '../core/matchers.js';
 
 /**
  * What the engine runs, compiled from medic.yaml by ./load.ts: defaults

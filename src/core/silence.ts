@@ -8,9 +8,13 @@
  *
  *   pending ──startsAt──► active ──endsAt (or expire)──► expired
  */
-export const MATCHER_OPS = ['=', '!=', '=~', '!~'] as const;
-export type MatcherOp = (typeof MATCHER_OPS)[number];
+import { isLabelName, MATCH_OPS, matcher, matches, type MatchOp } from './matchers.js';
 
+export { matches } from './matchers.js';
+export const MATCHER_OPS = MATCH_OPS;
+export type MatcherOp = MatchOp;
+
+/** A matcher as a silence stores it: plain data, the regex compiled when matched. */
 export interface SilenceMatcher {
   readonly label: string;
   readonly op: MatcherOp;
@@ -40,13 +44,13 @@ export function matcherIssues(matchers: readonly SilenceMatcher[]): { field: str
   if (matchers.length === 0) issues.push({ field: 'matchers', message: 'needs at least one matcher (a silence of everything is the kill switch)' });
   matchers.forEach((m, i) => {
     const at = `matchers[${i}]`;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(m.label)) issues.push({ field: `${at}.label`, message: `'${m.label}' is not a label name ([A-Za-z_][A-Za-z0-9_]*)` });
+    if (!isLabelName(m.label)) issues.push({ field: `${at}.label`, message: `'${m.label}' is not a label name ([A-Za-z_][A-Za-z0-9_]*)` });
     if (!(MATCHER_OPS as readonly string[]).includes(m.op)) issues.push({ field: `${at}.op`, message: `'${m.op}' is not one of ${MATCHER_OPS.join(' ')}` });
     if (m.op === '=~' || m.op === '!~') {
       try {
-        anchored(m.value);
+        matcher(m.label, m.op, m.value);
       } catch (err) {
-        issues.push({ field: `${at}.value`, message: `invalid regular expression ${JSON.stringify(m.value)}: ${(err as Error).message}` });
+        issues.push({ field: `${at}.value`, message: (err as Error).message });
       }
     }
   });
@@ -55,32 +59,6 @@ export function matcherIssues(matchers: readonly SilenceMatcher[]): { field: str
     issues.push({ field: 'matchers', message: 'every matcher matches an empty label set: this would silence everything; name at least one label value' });
   }
   return issues;
-}
-
-function anchored(value: string): RegExp {
-  return new RegExp(`^(?:${value})$`);
-}
-
-const compiled = new Map<string, RegExp>();
-
-function regex(value: string): RegExp {
-  let re = compiled.get(value);
-  if (!re) {
-    re = anchored(value);
-    if (compiled.size > 1000) compiled.clear();
-    compiled.set(value, re);
-  }
-  return re;
-}
-
-export function matches(m: SilenceMatcher, labels: Readonly<Record<string, string>>): boolean {
-  const v = Object.hasOwn(labels, m.label) ? labels[m.label]! : '';
-  switch (m.op) {
-    case '=': return v === m.value;
-    case '!=': return v !== m.value;
-    case '=~': return regex(m.value).test(v);
-    case '!~': return !regex(m.value).test(v);
-  }
 }
 
 export function silenceMatches(s: Pick<Silence, 'matchers'>, labels: Readonly<Record<string, string>>): boolean {

@@ -1,6 +1,6 @@
 import { isSeverity, type Severity } from '../core/severity.js';
 import type { AlertRoute } from '../config/types.js';
-import { matchesAll } from './matchers.js';
+import { matchesAll } from '../core/matchers.js';
 
 export type Routing =
   | { readonly routed: true; readonly route: AlertRoute; readonly rule: string; readonly target: string; readonly severity: Severity }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { compileConfig } from '../../src/config/load.js';
-import { matches, parseMatcher } from '../../src/intake/matchers.js';
+import { matches, parseMatcher } from '../../src/core/matchers.js';
 import { routeAlert, severityFromLabel } from '../../src/intake/router.js';
 import { builtinProbes } from '../../src/probes/index.js';
 

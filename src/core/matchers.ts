@@ -1,5 +1,6 @@
 /**
- * Label matchers as Alertmanager writes them in `matchers:` (and amtool on
+ * One matcher language for alert routes and silences, as Alertmanager writes
+ * it in `matchers:` (and amtool on
  * the command line): `name="value"`, `name!="value"`, `name=~"regex"`,
  * `name!~"regex"`. Regular expressions are anchored at both ends, like
  * Alertmanager's, so `env=~"prod"` does not match `preprod`. A label that is
@@ -17,6 +18,10 @@ export interface LabelMatcher {
 }
 
 const LABEL = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function isLabelName(name: string): boolean {
+  return LABEL.test(name);
+}
 const MATCHER = /^\s*([^\s=!~"]+)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
 
 /** Parses one matcher; throws an Error whose message says what is wrong with it. */
@@ -29,13 +34,32 @@ export function parseMatcher(text: string): LabelMatcher {
   return matcher(label, op, value);
 }
 
+/** A matcher with its regex compiled; throws an Error naming the label when the regex is invalid. */
 export function matcher(label: string, op: MatchOp, value: string): LabelMatcher {
   if (op !== '=~' && op !== '!~') return { label, op, value };
   try {
-    return { label, op, value, regex: new RegExp(`^(?:${value})$`, 'u') };
+    return { label, op, value, regex: anchored(value) };
   } catch (err) {
     throw new Error(`invalid regular expression ${JSON.stringify(value)} for ${label}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function anchored(value: string): RegExp {
+  return new RegExp(`^(?:${value})$`, 'u');
+}
+
+/** Matchers kept as plain data (silences in the store) compile their regex once, here. */
+const compiled = new Map<string, RegExp>();
+
+function regexOf(m: Pick<LabelMatcher, 'value' | 'regex'>): RegExp {
+  if (m.regex) return m.regex;
+  let re = compiled.get(m.value);
+  if (!re) {
+    re = anchored(m.value);
+    if (compiled.size > 1000) compiled.clear();
+    compiled.set(m.value, re);
+  }
+  return re;
 }
 
 function unquote(raw: string, text: string): string {
@@ -51,17 +75,18 @@ function unquote(raw: string, text: string): string {
   }
 }
 
-export function matches(m: LabelMatcher, labels: Readonly<Record<string, string>>): boolean {
+/** Plain-data matchers (no `regex`) are accepted too; an invalid regex in one throws. */
+export function matches(m: Omit<LabelMatcher, 'regex'> & { readonly regex?: RegExp }, labels: Readonly<Record<string, string>>): boolean {
   const v = Object.hasOwn(labels, m.label) ? labels[m.label]! : '';
   switch (m.op) {
     case '=': return v === m.value;
     case '!=': return v !== m.value;
-    case '=~': return m.regex!.test(v);
-    case '!~': return !m.regex!.test(v);
+    case '=~': return regexOf(m).test(v);
+    case '!~': return !regexOf(m).test(v);
   }
 }
 
-export function matchesAll(ms: readonly LabelMatcher[], labels: Readonly<Record<string, string>>): boolean {
+export function matchesAll(ms: readonly (Omit<LabelMatcher, 'regex'> & { readonly regex?: RegExp })[], labels: Readonly<Record<string, string>>): boolean {
   return ms.every((m) => matches(m, labels));
 }
 

@@ -1,16 +1,19 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { ZodError } from 'zod';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { redactString } from '../audit/redact.js';
 import { systemClock } from '../engine/clock.js';
 import type { Engine } from '../engine/engine.js';
+import type { EngineMetrics } from '../metrics/metrics.js';
+import type { Notifier } from '../notify/notifier.js';
 import { Authenticator } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import type { EngineOps } from './engine-ops.js';
 import { ApiError, toApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
-import { registerRoutes, type Route } from './route.js';
+import { registerRoutes, zodToApiError, type Route } from './route.js';
 import { auditRoutes } from './routes/audit.js';
 import { breakerRoutes } from './routes/breakers.js';
 import { eventRoutes } from './routes/events.js';
@@ -29,8 +32,6 @@ import { metricsRoutes } from './routes/metrics.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { EventHub, type EventHubOptions } from './sse.js';
 import { Tokens } from './tokens.js';
-import type { EngineMetrics } from '../metrics/metrics.js';
-import type { Notifier } from '../notify/notifier.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const VERSION = '0.1.0';
@@ -87,7 +88,8 @@ export function buildServer(opts: ApiOptions): MedicServer {
   app.addContentTypeParser([...YAML_TYPES], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   const log = opts.log;
   app.setErrorHandler((err, req, reply) => {
-    const e = toApiError(err);
+    // A ZodError past the route's own schemas comes from checking the input further (dates in an alert, say): still the caller's input.
+    const e = err instanceof ZodError ? zodToApiError(err, 'body') : toApiError(err);
     if (e.status >= 500) log?.error({ method: req.method, path: pathOf(req.url), err: errorMessage(err) }, 'API request failed');
     return reply.status(e.status).send(e.toBody());
   });

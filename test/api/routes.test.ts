@@ -96,7 +96,8 @@ describe('every route, against the real engine', () => {
     ];
     for (const [url, path] of gets) await ok('GET', url, path, undefined, url.startsWith('/api/v1/tokens') ? h.tokens.superadmin : h.tokens.viewer);
     const untested = h.server.medic.routes.filter((r) => r.method === 'GET' && !gets.some(([u]) => u === r.url)).map((r) => r.url);
-    expect(untested).toEqual(['/api/docs', '/api/v1/events']); // HTML and SSE: test/api/openapi.test.ts and events.test.ts
+    // HTML and SSE: test/api/openapi.test.ts and events.test.ts.
+    expect(untested).toEqual(['/api/docs', '/api/v1/events']);
 
     const incident = await ok('GET', '/api/v1/incidents/:id', `/api/v1/incidents/${incidentId}`);
     expect(incident).toMatchObject({ id: incidentId, status: 'resolved', executions: [{ id: executionId, status: 'succeeded' }] });

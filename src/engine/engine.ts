@@ -3,7 +3,6 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { longestWindowMs } from '../core/condition.js';
 import { evaluate } from '../core/evaluate.js';
-import { withThresholds } from '../core/thresholds.js';
 import type { PolicySettings, Verdict } from '../core/policy.js';
 import type { Execution } from '../core/records.js';
 import type { Signal } from '../core/signal.js';
@@ -21,9 +20,10 @@ import { EventBus } from './events.js';
 import { Incidents } from './incidents.js';
 import { ProbeRunner } from './probe-runner.js';
 import { Remediator } from './remediator.js';
-import { applyPatch, initialSettings, restoreSettings, settingsView, type RuntimeSettings, type SettingsView } from './settings.js';
+import { applyPatch, dropThresholds, initialSettings, restoreSettings, settingsView, type RuntimeSettings, type SettingsView } from './settings.js';
 import { testRules, type RuleTestResult } from './rule-test.js';
-import { RuleBook, ruleView, type RuleView } from './rules-runtime.js';
+import { effectiveRules, RuleBook, ruleView, type RuleView } from './rules-runtime.js';
+import { Serial } from './serial.js';
 import { Operations, type ApprovalView, type ManualRequest, type PlanPreview, type PlanRequest } from './operations.js';
 import { runbookDetail, runbookView, validateRunbook, type RunbookDetail, type RunbookValidation, type RunbookView } from './runbook-views.js';
 import { SignalBuffer } from './signals.js';
@@ -71,7 +71,8 @@ export class Engine {
   readonly silences: Silences;
   private readonly ruleBook: RuleBook;
   private readonly operations: Operations;
-  private changing: Promise<unknown> = Promise.resolve();
+  /** Settings and rule changes one at a time: each reads what the previous one wrote. */
+  private readonly changes = new Serial();
   private readonly probes: ProbeRunner;
   private rulesByName: Map<string, CompiledRule>;
   private settings: RuntimeSettings;
@@ -216,7 +217,7 @@ export class Engine {
    * audits and announces every value that changed. A wrong field changes nothing.
    */
   changeSettings(patch: unknown, actor: string): Promise<SettingsView> {
-    return this.serially(() => this.changeSettingsNow(patch, actor));
+    return this.changes.run(() => this.changeSettingsNow(patch, actor));
   }
 
   private async changeSettingsNow(patch: unknown, actor: string): Promise<SettingsView> {
@@ -246,7 +247,7 @@ export class Engine {
   }
 
   createRule(spec: unknown, actor: string): Promise<RuleView> {
-    return this.serially(async () => {
+    return this.changes.run(async () => {
       const rule = await this.ruleBook.create(spec, actor);
       this.applyRules();
       return this.ruleList().find((r) => r.name === rule.name)!;
@@ -254,7 +255,7 @@ export class Engine {
   }
 
   updateRule(name: string, spec: unknown, actor: string): Promise<RuleView> {
-    return this.serially(async () => {
+    return this.changes.run(async () => {
       await this.ruleBook.update(name, spec, actor);
       await this.dropThresholds(name, actor);
       this.applyRules();
@@ -264,7 +265,7 @@ export class Engine {
 
   /** A deleted rule's open incidents are resolved: nothing would ever judge them cleared. */
   async deleteRule(name: string, actor: string): Promise<void> {
-    await this.serially(async () => {
+    await this.changes.run(async () => {
       await this.ruleBook.delete(name, actor);
       await this.dropThresholds(name, actor);
       this.applyRules();
@@ -351,28 +352,18 @@ export class Engine {
     return healthScore(this.deps.store, this.rulesByName, this.deps.clock.now());
   }
 
-  /** Settings and rule changes one at a time: each reads what the previous one wrote. */
-  private serially<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.changing.then(fn);
-    this.changing = run.catch(() => undefined);
-    return run;
-  }
-
   /** Thresholds set for a rule's old bands do not carry over to a changed or deleted rule. */
   private async dropThresholds(name: string, actor: string): Promise<void> {
-    if (!this.settings.thresholds[name]) return;
-    const { [name]: dropped, ...rest } = this.settings.thresholds;
-    this.settings = { ...this.settings, thresholds: rest };
+    const { next, dropped } = dropThresholds(this.settings, name);
+    if (!dropped) return;
+    this.settings = next;
     await this.deps.store.settings.put('runtime', this.settings, this.deps.clock.now());
     await this.audit('setting', `rules.${name}`, 'thresholds_dropped', { thresholds: dropped }, actor);
   }
 
   /** Rules with their threshold overrides, handed to the detector and to whatever reads rules by name. */
   private applyRules(): void {
-    const effective = this.baseRules().map((r) => {
-      const o = this.settings.thresholds[r.name];
-      return o ? { ...r, bands: withThresholds(r.bands, o) } : r;
-    });
+    const effective = effectiveRules(this.baseRules(), this.settings.thresholds);
     this.rulesByName = new Map(effective.map((r) => [r.name, r]));
     this.detector.setRules(effective);
     this.buffer.keepAtLeast(Math.max(0, ...effective.flatMap((r) => r.bands.map((b) => longestWindowMs(b.condition)))) + 60_000);

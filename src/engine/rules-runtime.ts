@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Component } from '../core/health.js';
 import { describeCondition, evaluate } from '../core/evaluate.js';
 import type { Severity } from '../core/severity.js';
+import { withThresholds, type ThresholdOverrides } from '../core/thresholds.js';
 import type { SeriesSource } from '../core/window.js';
 import { compileRuleValue } from '../config/rule.js';
 import type { CompiledRule } from '../config/types.js';
@@ -179,4 +180,12 @@ export function holdingBand(rule: CompiledRule, target: string, source: SeriesSo
     explains.push(ev.explain);
   }
   return { severity: null, value, explain: explains.join('; ') };
+}
+
+/** The rules with person-set thresholds applied over their own. */
+export function effectiveRules(base: readonly CompiledRule[], thresholds: ThresholdOverrides): CompiledRule[] {
+  return base.map((r) => {
+    const o = thresholds[r.name];
+    return o ? { ...r, bands: withThresholds(r.bands, o) } : r;
+  });
 }

@@ -174,3 +174,9 @@ export function applyPatch(current: RuntimeSettings, patch: unknown, base: reado
   }
   return { next, changes };
 }
+
+/** The settings without the thresholds set for one rule (changed or deleted), and those thresholds. */
+export function dropThresholds(s: RuntimeSettings, rule: string): { next: RuntimeSettings; dropped: ThresholdOverrides[string] | undefined } {
+  const { [rule]: dropped, ...rest } = s.thresholds;
+  return { next: dropped ? { ...s, thresholds: rest } : s, dropped };
+}

@@ -113,6 +113,12 @@ describe('loadConfig: defaults and overrides', () => {
     expect(c.storage.dataDir).toBe(resolve('tmp/data'));
   });
 
+  it('takes the API body limit from api.body_limit (default 1 MiB) and refuses a tiny one, naming the field', () => {
+    expect(compileConfig('', 'empty.yaml', { probes }).api.bodyLimit).toBe(1024 * 1024);
+    expect(compileConfig('api: { body_limit: 65536 }', 'medic.yaml', { probes }).api.bodyLimit).toBe(65536);
+    expect(() => compileConfig('api: { body_limit: 10 }', 'medic.yaml', { probes })).toThrow(/medic\.yaml:1:\d+ api\.body_limit/);
+  });
+
   it('treats an empty file as an all-defaults config', () => {
     expect(compileConfig('', 'empty.yaml', { probes }).policy.maxConcurrent).toBe(4);
   });

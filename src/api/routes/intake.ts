@@ -25,6 +25,8 @@ const listQuery = z.strictObject({
   rule: z.string().max(200).optional(),
   target: z.string().max(200).optional(),
 });
+const { outcome: _outcome, ...unroutedShape } = listQuery.shape;
+const unroutedQuery = z.strictObject(unroutedShape);
 
 const labelSet = z.record(z.string(), z.string());
 const alertRecord = z.object({
@@ -98,7 +100,7 @@ export function intakeRoutes({ engine }: ApiDeps): Route[] {
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/intake/unrouted', tag: 'intake', auth: 'viewer',
-      summary: 'Alerts no route matched (kept for a person to route or ignore)', query: listQuery.omit({ outcome: true }), response: page(alertRecord),
+      summary: 'Alerts no route matched (kept for a person to route or ignore)', query: unroutedQuery, response: page(alertRecord),
       handler: async ({ query }) => {
         const p = await engine.store.alerts.list({ ...query, outcome: ['unrouted'] });
         return { items: p.items, total: p.total, limit: query.limit, offset: query.offset };

@@ -11,6 +11,7 @@ import type { CompiledRule, TargetConfig } from '../config/types.js';
 import type { NotifierPort } from '../actions/types.js';
 import type { Executor, Outcome } from '../executor/executor.js';
 import type { ExecutionContext } from '../executor/types.js';
+import { effectiveApproval } from '../runbooks/chains.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
 import { OperationError } from './errors.js';
@@ -197,7 +198,7 @@ export class Remediator {
     this.hits = pruneHits(this.hits, now, HOUR);
     return decide(this.deps.policy(), {
       now, trigger, dryRun, severity, target,
-      runbook: { name: runbook.name, approval: runbook.approval, cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
+      runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => this.deps.runbooks().find((r) => r.name === n)), cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
       silencedBy: incident?.silenced ? 'a silence' : null,
       breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
       hits: this.hits,

@@ -148,7 +148,7 @@ export class Engine {
         return e !== undefined && [...BUSY_EXECUTION_STATUSES, 'awaiting_approval', 'held'].includes(e.status);
       },
       request: async (runbook, s, reason) => {
-        const r = await this.remediator.requestManual(runbook, s.target, { actor: `schedule:${s.name}`, dryRun: false, severity: s.severity, incident: null, reason });
+        const r = await this.remediator.requestManual(runbook, s.target, { actor: `schedule:${s.name}`, dryRun: false, severity: s.severity, incident: null, reason, trigger: 'auto' });
         return { executionId: r.execution?.id ?? null, verdict: r.verdict.kind, reason: r.verdict.reason };
       },
     });

@@ -77,7 +77,7 @@ export class Remediator {
     const recent = await this.deps.store.executions.list({ since: now - HOUR, limit: 10_000, order: 'asc' });
     for (const e of recent.items) {
       if (e.status === 'dry_run' || e.status === 'shadowed' || e.status === 'rejected') continue;
-      this.hits.push({ at: e.startedAt ?? e.createdAt, target: e.target, runbook: e.runbook, automatic: e.requestedBy === 'engine' });
+      this.hits.push({ at: e.startedAt ?? e.createdAt, target: e.target, runbook: e.runbook, automatic: e.requestedBy === 'engine' || e.requestedBy.startsWith('schedule:') });
     }
   }
 
@@ -156,13 +156,20 @@ export class Remediator {
     return this.decideAndAct(incident, runbook, { trigger, actor, dryRun: false, params: {} });
   }
 
-  /** A person asks for a runbook on a target, with or without an incident. */
-  async requestManual(runbook: CompiledRunbook, target: string, opts: { actor: string; dryRun: boolean; severity: Severity; incident: Incident | null; reason: string }): Promise<{ verdict: Verdict; execution: Execution | null }> {
+  /**
+   * A person asks for a runbook on a target, with or without an incident. A
+   * schedule asks the same way with trigger 'auto': nobody is watching, so the
+   * breaker, cooldown and rate limits hold it like any automatic run.
+   */
+  async requestManual(
+    runbook: CompiledRunbook, target: string,
+    opts: { actor: string; dryRun: boolean; severity: Severity; incident: Incident | null; reason: string; trigger?: 'auto' | 'manual' },
+  ): Promise<{ verdict: Verdict; execution: Execution | null }> {
     const incident = opts.incident;
     let created: Execution | null = null;
     const off = this.deps.events.on('execution:created', (e) => { if (e.execution.runbook === runbook.name && e.execution.target === target) created = e.execution; });
     try {
-      const verdict = await this.decideAndAct(incident, runbook, { trigger: 'manual', actor: opts.actor, dryRun: opts.dryRun, params: {}, target, severity: opts.severity, reason: opts.reason });
+      const verdict = await this.decideAndAct(incident, runbook, { trigger: opts.trigger ?? 'manual', actor: opts.actor, dryRun: opts.dryRun, params: {}, target, severity: opts.severity, reason: opts.reason });
       return { verdict: verdict ?? { kind: 'defer', reason: 'a decision for this target is already in progress', retryAt: null }, execution: created };
     } finally {
       off();

@@ -125,6 +125,8 @@ export class Engine {
       runbooks: () => this.deps.runbooks,
       rules: () => this.rulesByName,
       baseline: (target) => this.baseline(target),
+      approvalTimeoutMs: () => config.policy.approvalTimeoutMs,
+      silencedBy: (i) => this.silences.matching(i)?.id ?? null,
     });
     this.ruleBook = new RuleBook({ fileRules: config.rules, targets: Object.keys(config.targets), runbooks: () => this.deps.runbooks, store, clock, log, audit });
     this.silences = new Silences({ store, clock, incidents: this.incidents, targets: config.targets, rules: () => this.rulesByName, audit });

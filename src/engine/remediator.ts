@@ -35,6 +35,10 @@ export interface RemediatorDeps {
   readonly rules: () => ReadonlyMap<string, CompiledRule>;
   readonly audit: (kind: string, subject: string, result: string, details: Record<string, unknown>, actor?: string) => Promise<void>;
   readonly baseline: (target: string) => Record<string, number>;
+  /** How long an approval may wait, per severity: the same source ApprovalDeadlines expires by. */
+  readonly approvalTimeoutMs?: () => Readonly<Record<Severity, number>>;
+  /** The id of the silence that holds a silenced incident, for the reason a person reads. */
+  readonly silencedBy?: (incident: Incident) => string | null;
 }
 
 /** An approve/reject that cannot be done; an OperationError, so the API maps it like every other. */
@@ -288,6 +292,15 @@ export class Remediator {
 
   async approve(executionId: string, actor: string, comment: string | null, allowSelf = false): Promise<Execution> {
     const execution = await this.awaiting(executionId);
+    // The deadline loop may not have run yet: a late yes must not run what is already past its deadline.
+    const timeout = this.deps.approvalTimeoutMs?.()[execution.severity];
+    if (timeout !== undefined && this.deps.clock.now() >= execution.createdAt + timeout) {
+      throw new ApprovalError('conflict', `approval expired at ${new Date(execution.createdAt + timeout).toISOString()}: ask for a new execution`);
+    }
+    const waitingFor = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) : undefined;
+    if (waitingFor?.silenced) {
+      throw new ApprovalError('conflict', `silenced by ${this.deps.silencedBy?.(waitingFor) ?? 'a silence'}: a maintenance window holds this target; expire it first`);
+    }
     // Four eyes per severity (policy.four_eyes): on by default for every severity.
     const fourEyes = this.deps.policy().fourEyes?.[execution.severity] ?? true;
     if (!allowSelf && fourEyes && actor === execution.requestedBy && actor !== 'engine') {

@@ -16,6 +16,9 @@ export interface ApprovalDeadlineDeps {
   readonly audit: (kind: string, subject: string, result: string, details: Record<string, unknown>, actor?: string) => Promise<void>;
 }
 
+const IDLE_MS = 3_600_000;
+const RETRY_MS = 5_000;
+
 /**
  * Approvals that escalate (SPEC §5): an execution waiting for a person has a
  * deadline by severity (P0 15 min, P1 60 min by default). When it passes
@@ -56,14 +59,16 @@ export class ApprovalDeadlines {
 
   private async loop(): Promise<void> {
     while (!this.stopper.signal.aborted) {
-      let next: number | null = null;
-      try {
-        next = await this.expireDue();
-      } catch {
-        // The store may be closing; try again at the next wake-up.
-      }
+      // A fresh wake before the scan: an approval created during the scan aborts it, so the sleep below ends at once.
       this.wake = new AbortController();
-      const wait = next === null ? 3_600_000 : Math.max(0, next - this.deps.clock.now());
+      let wait: number;
+      try {
+        const next = await this.expireDue();
+        wait = next === null ? IDLE_MS : Math.max(0, next - this.deps.clock.now());
+      } catch {
+        // The store may be busy or closing: try again soon, not at the next wake-up, or a deadline could slip by.
+        wait = RETRY_MS;
+      }
       try {
         await this.deps.clock.sleep(wait, AbortSignal.any([this.wake.signal, this.stopper.signal]));
       } catch {

@@ -7,6 +7,7 @@ import type { Severity } from '../core/severity.js';
 import type { Signal } from '../core/signal.js';
 import type { CompiledConfig } from '../config/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
+import { effectiveApproval } from '../runbooks/chains.js';
 import { Detector, type Problem } from './detector.js';
 import { selectRunbook } from './select.js';
 import { SignalBuffer } from './signals.js';
@@ -77,7 +78,7 @@ export function backtest(config: CompiledConfig, runbooks: readonly CompiledRunb
       hits = pruneHits(hits, now, HOUR);
       const verdict = decide({ ...config.policy, mode: 'active' }, {
         now, trigger: 'auto', dryRun: false, severity: p.severity, target: p.target,
-        runbook: { name: runbook.name, approval: runbook.approval, cooldownMs: p.rule.cooldownMs },
+        runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => runbooks.find((r) => r.name === n)), cooldownMs: p.rule.cooldownMs },
         silencedBy: null, breaker: null, hits, runningOnTarget: [], runningTotal: 0,
       });
       policy = { kind: verdict.kind, reason: verdict.reason };

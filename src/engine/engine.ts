@@ -125,6 +125,8 @@ export class Engine {
       runbooks: () => this.deps.runbooks,
       rules: () => this.rulesByName,
       baseline: (target) => this.baseline(target),
+      approvalTimeoutMs: () => config.policy.approvalTimeoutMs,
+      silencedBy: (i) => this.silences.matching(i)?.id ?? null,
     });
     this.ruleBook = new RuleBook({ fileRules: config.rules, targets: Object.keys(config.targets), runbooks: () => this.deps.runbooks, store, clock, log, audit });
     this.silences = new Silences({ store, clock, incidents: this.incidents, targets: config.targets, rules: () => this.rulesByName, audit });
@@ -148,7 +150,7 @@ export class Engine {
         return e !== undefined && [...BUSY_EXECUTION_STATUSES, 'awaiting_approval', 'held'].includes(e.status);
       },
       request: async (runbook, s, reason) => {
-        const r = await this.remediator.requestManual(runbook, s.target, { actor: `schedule:${s.name}`, dryRun: false, severity: s.severity, incident: null, reason });
+        const r = await this.remediator.requestManual(runbook, s.target, { actor: `schedule:${s.name}`, dryRun: false, severity: s.severity, incident: null, reason, trigger: 'auto' });
         return { executionId: r.execution?.id ?? null, verdict: r.verdict.kind, reason: r.verdict.reason };
       },
     });

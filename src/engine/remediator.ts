@@ -11,6 +11,7 @@ import type { CompiledRule, TargetConfig } from '../config/types.js';
 import type { NotifierPort } from '../actions/types.js';
 import type { Executor, Outcome } from '../executor/executor.js';
 import type { ExecutionContext } from '../executor/types.js';
+import { effectiveApproval } from '../runbooks/chains.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
 import { OperationError } from './errors.js';
@@ -34,6 +35,10 @@ export interface RemediatorDeps {
   readonly rules: () => ReadonlyMap<string, CompiledRule>;
   readonly audit: (kind: string, subject: string, result: string, details: Record<string, unknown>, actor?: string) => Promise<void>;
   readonly baseline: (target: string) => Record<string, number>;
+  /** How long an approval may wait, per severity: the same source ApprovalDeadlines expires by. */
+  readonly approvalTimeoutMs?: () => Readonly<Record<Severity, number>>;
+  /** The id of the silence that holds a silenced incident, for the reason a person reads. */
+  readonly silencedBy?: (incident: Incident) => string | null;
 }
 
 /** An approve/reject that cannot be done; an OperationError, so the API maps it like every other. */
@@ -76,7 +81,7 @@ export class Remediator {
     const recent = await this.deps.store.executions.list({ since: now - HOUR, limit: 10_000, order: 'asc' });
     for (const e of recent.items) {
       if (e.status === 'dry_run' || e.status === 'shadowed' || e.status === 'rejected') continue;
-      this.hits.push({ at: e.startedAt ?? e.createdAt, target: e.target, runbook: e.runbook, automatic: e.requestedBy === 'engine' });
+      this.hits.push({ at: e.startedAt ?? e.createdAt, target: e.target, runbook: e.runbook, automatic: e.requestedBy === 'engine' || e.requestedBy.startsWith('schedule:') });
     }
   }
 
@@ -155,13 +160,20 @@ export class Remediator {
     return this.decideAndAct(incident, runbook, { trigger, actor, dryRun: false, params: {} });
   }
 
-  /** A person asks for a runbook on a target, with or without an incident. */
-  async requestManual(runbook: CompiledRunbook, target: string, opts: { actor: string; dryRun: boolean; severity: Severity; incident: Incident | null; reason: string }): Promise<{ verdict: Verdict; execution: Execution | null }> {
+  /**
+   * A person asks for a runbook on a target, with or without an incident. A
+   * schedule asks the same way with trigger 'auto': nobody is watching, so the
+   * breaker, cooldown and rate limits hold it like any automatic run.
+   */
+  async requestManual(
+    runbook: CompiledRunbook, target: string,
+    opts: { actor: string; dryRun: boolean; severity: Severity; incident: Incident | null; reason: string; trigger?: 'auto' | 'manual' },
+  ): Promise<{ verdict: Verdict; execution: Execution | null }> {
     const incident = opts.incident;
     let created: Execution | null = null;
     const off = this.deps.events.on('execution:created', (e) => { if (e.execution.runbook === runbook.name && e.execution.target === target) created = e.execution; });
     try {
-      const verdict = await this.decideAndAct(incident, runbook, { trigger: 'manual', actor: opts.actor, dryRun: opts.dryRun, params: {}, target, severity: opts.severity, reason: opts.reason });
+      const verdict = await this.decideAndAct(incident, runbook, { trigger: opts.trigger ?? 'manual', actor: opts.actor, dryRun: opts.dryRun, params: {}, target, severity: opts.severity, reason: opts.reason });
       return { verdict: verdict ?? { kind: 'defer', reason: 'a decision for this target is already in progress', retryAt: null }, execution: created };
     } finally {
       off();
@@ -197,7 +209,7 @@ export class Remediator {
     this.hits = pruneHits(this.hits, now, HOUR);
     return decide(this.deps.policy(), {
       now, trigger, dryRun, severity, target,
-      runbook: { name: runbook.name, approval: runbook.approval, cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
+      runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => this.deps.runbooks().find((r) => r.name === n)), cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
       silencedBy: incident?.silenced ? 'a silence' : null,
       breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
       hits: this.hits,
@@ -280,6 +292,15 @@ export class Remediator {
 
   async approve(executionId: string, actor: string, comment: string | null, allowSelf = false): Promise<Execution> {
     const execution = await this.awaiting(executionId);
+    // The deadline loop may not have run yet: a late yes must not run what is already past its deadline.
+    const timeout = this.deps.approvalTimeoutMs?.()[execution.severity];
+    if (timeout !== undefined && this.deps.clock.now() >= execution.createdAt + timeout) {
+      throw new ApprovalError('conflict', `approval expired at ${new Date(execution.createdAt + timeout).toISOString()}: ask for a new execution`);
+    }
+    const waitingFor = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) : undefined;
+    if (waitingFor?.silenced) {
+      throw new ApprovalError('conflict', `silenced by ${this.deps.silencedBy?.(waitingFor) ?? 'a silence'}: a maintenance window holds this target; expire it first`);
+    }
     // Four eyes per severity (policy.four_eyes): on by default for every severity.
     const fourEyes = this.deps.policy().fourEyes?.[execution.severity] ?? true;
     if (!allowSelf && fourEyes && actor === execution.requestedBy && actor !== 'engine') {

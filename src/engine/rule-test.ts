@@ -6,6 +6,7 @@ import { breakerKey } from '../core/breaker.js';
 import type { Point, SeriesSource } from '../core/window.js';
 import type { CompiledRule, TargetConfig } from '../config/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
+import { effectiveApproval } from '../runbooks/chains.js';
 import { OperationError } from './errors.js';
 import { holdingBand } from './rules-runtime.js';
 import { selectRunbook } from './select.js';
@@ -63,7 +64,7 @@ export function testRules(values: unknown, deps: RuleTestDeps): RuleTestResult[]
       }
       const input = {
         now: deps.now, trigger: 'auto' as const, dryRun: false, severity: held.severity, target, silencedBy: null,
-        runbook: { name: runbook.name, approval: runbook.approval, cooldownMs: rule.cooldownMs },
+        runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => deps.runbooks.find((r) => r.name === n)), cooldownMs: rule.cooldownMs },
         breaker: deps.breaker(breakerKey(runbook.name, target)) ?? null, hits: [], runningOnTarget: [], runningTotal: 0,
       };
       const verdict = decide(deps.policy, input);

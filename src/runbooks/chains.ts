@@ -90,3 +90,27 @@ function findCycle(start: string, byName: ReadonlyMap<string, CompiledRunbook>):
 function suggest(name: string, known: string[]): string {
   return known.length ? ` (loaded runbooks: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ' (no runbooks are loaded)';
 }
+
+const APPROVAL_STRICTNESS: Record<CompiledRunbook['approval'], number> = { auto: 0, by_severity: 1, required: 2 };
+
+/**
+ * The approval a runbook really needs: the strictest of its own and of every
+ * runbook it calls, transitively. A chain marked `auto` must not run a
+ * `required` runbook without the person that runbook asks for.
+ */
+export function effectiveApproval(rb: CompiledRunbook, lookup: (name: string) => CompiledRunbook | undefined): CompiledRunbook['approval'] {
+  let strictest = rb.approval;
+  const seen = new Set<string>([rb.name]);
+  const visit = (r: CompiledRunbook): void => {
+    eachRunbookStep(r, (callee) => {
+      if (seen.has(callee)) return;
+      seen.add(callee);
+      const called = lookup(callee);
+      if (!called) return;
+      if (APPROVAL_STRICTNESS[called.approval] > APPROVAL_STRICTNESS[strictest]) strictest = called.approval;
+      visit(called);
+    });
+  };
+  visit(rb);
+  return strictest;
+}

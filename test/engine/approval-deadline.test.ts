@@ -107,3 +107,45 @@ describe('four eyes, per severity', () => {
     expect(approved.approvedBy).toBe('bob');
   });
 });
+
+describe('an approval given too late or under a silence', () => {
+  it('refuses an approve past the deadline even before the deadline loop has run, and runs nothing', async () => {
+    const { clock, execution } = await waitingApproval('', 97);
+    clock.set(execution.createdAt + 60 * MIN); // time moves, the loop's timer has not fired yet
+    await expect(h.engine.remediator.approve(execution.id, 'alice', null))
+      .rejects.toMatchObject({ code: 'conflict', message: 'approval expired at 2026-01-01T13:00:00.000Z: ask for a new execution' });
+    await h.engine.idle();
+    expect(h.calls).toEqual([]);
+    expect((await h.engine.store.executions.get(execution.id))?.approvedBy).toBeNull();
+  });
+
+  it('refuses an approve while a silence holds the incident, naming the silence', async () => {
+    const { clock, execution } = await waitingApproval('', 97);
+    const s = await h.engine.silences.create({ matchers: [{ label: 'target', op: '=', value: 'web' }], endsAt: clock.now() + 60 * MIN, comment: 'deploy' }, 'bob');
+    expect(h.engine.incidents.byId(execution.incidentId!)?.silenced).toBe(true);
+    await expect(h.engine.remediator.approve(execution.id, 'alice', null))
+      .rejects.toMatchObject({ code: 'conflict', message: `silenced by ${s.id}: a maintenance window holds this target; expire it first` });
+    await h.engine.idle();
+    expect(h.calls).toEqual([]);
+  });
+});
+
+describe('the deadline loop', () => {
+  it('still expires on time when a scan fails: it tries again within seconds, not an hour later', async () => {
+    const { clock, execution } = await waitingApproval('', 97);
+    await clock.advance(30 * MIN);
+    const executions = h.engine.store.executions;
+    const list = executions.list.bind(executions);
+    let failures = 1;
+    executions.list = async (...args) => {
+      if (failures-- > 0) throw new Error('database is locked');
+      return list(...args);
+    };
+    // Another approval arrives: the loop wakes, its scan fails.
+    h.engine.events.emit('execution:created', { execution: { ...execution, id: 'exe_other' } });
+    await clock.advance(30 * MIN);
+    await h.engine.idle();
+    expect((await h.engine.store.executions.get(execution.id))?.status).toBe('cancelled');
+    expect(h.notifications.filter((n) => n.event === 'escalated').map((n) => n.executionId)).toEqual([execution.id]);
+  });
+});

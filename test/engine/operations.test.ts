@@ -143,3 +143,36 @@ describe('approval deadlines', () => {
     expect(approvalTimeouts({ approvalTimeoutMs: { P0: 1, P1: 2, P2: 3, P3: 4 } })).toEqual({ P0: 1, P1: 2, P2: 3, P3: 4 });
   });
 });
+
+describe('a manual run without the incident', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('is judged at the severity of what is open on the target, and does not run past a waiting approval', async () => {
+    const other = runbook.replace('name: cool-down-web', 'name: fan-web').replace('match: { rules: [cpu-high] }', 'match: { rules: [disk-full] }');
+    h = await startHarness({ config: config.replace('auto_remediation: false', 'auto_remediation: true'), runbooks: [runbook, other] });
+    const waits = h.next('execution:created', (e) => e.execution.status === 'awaiting_approval');
+    h.world['cpu'] = 99;
+    const held = (await waits).execution;
+    expect(held).toMatchObject({ runbook: 'cool-down-web', target: 'web', severity: 'P1' });
+
+    await expect(h.engine.runManual({ runbook: 'cool-down-web', target: 'web', reason: 'just do it', dryRun: false }, 'bob'))
+      .rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining(`execution ${held.id}`) });
+    const asked = await h.engine.runManual({ runbook: 'fan-web', target: 'web', reason: 'just do it', dryRun: false, severity: 'P3' }, 'bob');
+    expect(asked.verdict).toMatchObject({ kind: 'approval', reason: 'needs approval: P1' });
+    expect(asked.execution).toMatchObject({ status: 'awaiting_approval', severity: 'P1' });
+    await h.engine.idle();
+    expect(h.calls).toEqual([]);
+  });
+
+  it('refuses a runbook named with an incident when it does not match the incident target', async () => {
+    const elsewhere = runbook.replace('name: cool-down-web', 'name: cool-db').replace('match: { rules: [cpu-high] }', 'match: { rules: [cpu-high], labels: { tier: db } }');
+    h = await startHarness({ config, runbooks: [runbook, elsewhere] });
+    const escalated = h.next('incident:updated', (e) => e.incident.status === 'escalated');
+    h.world['cpu'] = 99;
+    const { incident } = await escalated;
+    await expect(h.engine.runManual({ incidentId: incident.id, runbook: 'cool-db', target: 'web', reason: 'x', dryRun: false }, 'bob'))
+      .rejects.toMatchObject({ code: 'bad_request', details: { field: 'runbook' } });
+    expect(h.calls).toEqual([]);
+  });
+});

@@ -152,3 +152,44 @@ watch: { duration: 0s }
     }
   });
 });
+
+describe('a schedule and the circuit breaker', () => {
+  it('runs nothing while the breaker for its runbook and target is open, and says why', async () => {
+    const { configYaml, startHarness } = await import('../support/engine-harness.js');
+    const { FakeClock: Clock } = await import('../support/fake-clock.js');
+    const clock = new Clock(Date.parse('2026-01-01T12:00:30Z'));
+    const t = clock.now() - 600_000;
+    const h = await startHarness({
+      clock,
+      config: configYaml(`
+schedules:
+  - { name: tidy-each-minute, runbook: tidy, target: web, cron: "0 * * * * *", timezone: UTC }
+`),
+      runbooks: [`
+name: tidy
+description: tidy up
+match: { rules: [] }
+risk: low
+impact: none
+rollback_plan: none
+steps:
+  - { name: tidy, action: record, params: { id: tidy } }
+watch: { duration: 0s }
+`],
+      prepare: async (store) => store.breakers.put({ key: 'tidy@web', state: 'open', failures: [t, t + 1_000, t + 2_000], openedAt: t + 2_000 }),
+    });
+    try {
+      const fired = h.next('schedule:run', () => true, 5_000);
+      await clock.advance(30_000);
+      const run = await fired;
+      await h.engine.idle();
+      expect(run).toMatchObject({ schedule: 'tidy-each-minute', outcome: 'skipped', executionId: null, reason: expect.stringContaining('blocked: circuit open after 3 failures') });
+      expect(h.calls).toEqual([]);
+      expect((await h.engine.store.executions.list()).total).toBe(0);
+      const audit = await h.engine.store.audit.list({ kind: 'schedule', subject: 'tidy-each-minute' });
+      expect(audit.items.map((a) => a.result)).toEqual(['refuse']);
+    } finally {
+      await h.close();
+    }
+  });
+});

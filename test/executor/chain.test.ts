@@ -179,3 +179,27 @@ steps:
     expect(execution.error).toContain('max_duration 200 ms exceeded');
   });
 });
+
+describe('a chain and the approval of the runbooks it calls', () => {
+  it('waits for approval when a runbook it calls always requires it, even when the chain says auto', async () => {
+    const guarded = `${head('drop-db')}approval: required
+steps:
+  - { name: drop, action: record, params: { id: drop } }
+`;
+    const outer = `${head('recovery')}approval: auto
+steps:
+  - { name: tidy, runbook: middle }
+`;
+    const middle = `${head('middle')}approval: auto
+steps:
+  - { name: drop, runbook: drop-db }
+`;
+    h = await startHarness({ config, runbooks: [guarded, middle, outer] });
+    const rb = h.engine.runbooks.find((r) => r.name === 'recovery')!;
+    const { verdict, execution } = await h.engine.remediator.requestManual(rb, 'web', { actor: 'alice', dryRun: false, severity: 'P1', incident: null, reason: 'test' });
+    await h.engine.idle();
+    expect(verdict).toMatchObject({ kind: 'approval', reason: 'needs approval: runbook recovery always requires it' });
+    expect(execution?.status).toBe('awaiting_approval');
+    expect(h.calls).toEqual([]);
+  });
+});

@@ -3,8 +3,20 @@ import type { ApiDeps } from '../deps.js';
 import { defineRoute, type Route } from '../route.js';
 import { id, items, role, tokenView } from '../schemas.js';
 
+/**
+ * Names the engine itself acts under: a token named so would pass for it in the
+ * audit log, and `engine` is exempt from four eyes. `bootstrap` stays allowed.
+ */
+const RESERVED_NAMES = new Set(['engine', 'anonymous', 'cli']);
+
+function isReservedName(name: string): boolean {
+  const n = name.toLowerCase();
+  return RESERVED_NAMES.has(n) || n.startsWith('schedule:');
+}
+
 const createBody = z.strictObject({
-  name: z.string().min(1).max(64).regex(/^[\w.@-]+$/, 'letters, digits and _ . @ - only'),
+  name: z.string().min(1).max(64).regex(/^[\w.@-]+$/, 'letters, digits and _ . @ - only')
+    .refine((n) => !isReservedName(n), 'reserved for the engine (engine, anonymous, cli, schedule:*): choose another name'),
   role,
   expiresAt: z.number().int().min(0).max(8.64e15).nullable().optional().meta({ description: 'epoch ms; none = never' }),
 });

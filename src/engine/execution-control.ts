@@ -23,7 +23,7 @@ export interface ExecutionControlDeps {
  * not safe to repeat was running when the engine died, so its outcome is
  * unknown):
  *
- *   held ──resume──► pending ──► running …   the step in doubt is run again, or (--assume-done) taken as done
+ *   held ──resume──► pending ──► running …   the step (or undo) in doubt is run again, or (--assume-done) taken as done
  *   held ──abandon─► failed                  nothing more runs; the person has dealt with the target
  *
  * Both are recorded with who and why; the step records keep the whole story.
@@ -42,7 +42,7 @@ export class ExecutionControl {
       // A new record for the step, after the unknown one: the runner folds the latest.
       const seq = steps.reduce((m, r) => Math.max(m, r.seq + 1), 0);
       const decided: StepRecord = opts.assumeDone
-        ? { ...doubt, seq, status: 'succeeded', finishedAt: now, error: null, output: `taken as done by ${actor}${opts.comment ? `: ${opts.comment}` : ''}` }
+        ? { ...doubt, seq, status: doubt.phase === 'rollback' ? 'rolled_back' : 'succeeded', finishedAt: now, error: null, output: `taken as done by ${actor}${opts.comment ? `: ${opts.comment}` : ''}` }
         : { ...doubt, seq, status: 'pending', startedAt: null, finishedAt: null, error: null, output: `to be run again, decided by ${actor}${opts.comment ? `: ${opts.comment}` : ''}` };
       await this.deps.store.executions.putStep(decided);
     }
@@ -84,8 +84,9 @@ export class ExecutionControl {
   }
 }
 
+/** The step, or the undo, left in doubt: the latest record of each is the one the runner folds. */
 function latestUnknown(steps: readonly StepRecord[]): StepRecord | undefined {
   const last = new Map<string, StepRecord>();
-  for (const s of steps) if (s.phase === 'step') last.set(`${s.strategy}:${s.index}`, s);
+  for (const s of steps) if (s.phase === 'step' || s.phase === 'rollback') last.set(`${s.phase}:${s.strategy}:${s.index}`, s);
   return [...last.values()].find((s) => s.status === 'unknown');
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Verdict } from '../core/policy.js';
 import type { Execution, Incident } from '../core/records.js';
-import { isSeverity, type Severity } from '../core/severity.js';
+import { isSeverity, moreSevere, type Severity } from '../core/severity.js';
 import type { CompiledRule, PolicyConfig, TargetConfig } from '../config/types.js';
 import type { ActionPlugin, NotifierPort } from '../actions/types.js';
 import { flatten, type FlatStrategy } from '../executor/chain.js';
@@ -115,6 +115,12 @@ export class Operations {
     if (incident && incident.status !== 'open' && incident.status !== 'escalated') {
       throw new OperationError('conflict', `incident ${incident.id} is ${incident.status}: the engine is already on it or it is over`);
     }
+    // A manual run must not overtake the same runbook waiting for a person's approval on this target.
+    const waiting = await this.deps.store.executions.list({ status: ['awaiting_approval'], runbook: runbook.name, target, limit: 1 });
+    const held = waiting.items[0];
+    if (held) {
+      throw new OperationError('conflict', `execution ${held.id} (${runbook.name} on ${target}, ${held.severity}) is awaiting approval: approve or reject it instead of running past it`);
+    }
     return this.deps.remediator.requestManual(runbook, target, { actor, dryRun: req.dryRun, severity, incident, reason: req.reason });
   }
 
@@ -197,6 +203,9 @@ export class Operations {
       const rule = this.deps.rules().get(incident.rule);
       const runbook = asked !== null ? this.runbookNamed(asked) : selectRunbook(this.deps.runbooks(), incident, rule, this.deps.targets[incident.target]);
       if (!runbook) throw new OperationError('conflict', `no runbook fixes ${incident.rule} on ${incident.target}: a person must act`);
+      if (asked !== null && !matchesTarget(runbook, incident.target, this.deps.targets[incident.target]?.labels ?? {})) {
+        throw bad('runbook', `runbook ${runbook.name} does not match target ${incident.target} (see its match)`);
+      }
       return { incident, runbook, target: incident.target, severity: incident.severity };
     }
     const r = req as { runbook?: unknown; target?: unknown; severity?: unknown };
@@ -211,8 +220,11 @@ export class Operations {
     const runbook = this.runbookNamed(r.runbook);
     const labels = this.deps.targets[r.target]?.labels ?? {};
     if (!matchesTarget(runbook, r.target, labels)) throw bad('target', `runbook ${runbook.name} does not match target ${r.target} (see its match)`);
-    // Without an incident a manual run is judged as P3 unless the person says otherwise; the runbook may still demand approval.
-    return { incident: null, runbook, target: r.target, severity: (r.severity as Severity | undefined) ?? 'P3' };
+    // Without an incident a manual run is judged as P3 unless the person says otherwise, but never below what is
+    // open on the target: otherwise asking without the incident would skip the approval the incident needs.
+    let severity = (r.severity as Severity | undefined) ?? 'P3';
+    for (const open of this.deps.incidents.activeList()) if (open.target === r.target) severity = moreSevere(severity, open.severity);
+    return { incident: null, runbook, target: r.target, severity };
   }
 
   private runbookNamed(name: string): CompiledRunbook {

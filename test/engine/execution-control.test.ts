@@ -119,3 +119,73 @@ describe('resume and abandon over HTTP', () => {
     }
   });
 });
+
+// The undo of `first` is an explicit `wait` (declared not idempotent, like an exec or an HTTP call); `second` fails.
+const undoRunbook = `
+name: undo-in-doubt
+description: a step whose undo is not safe to send twice
+match: { rules: [] }
+risk: low
+impact: test
+rollback_plan: wait
+steps:
+  - { name: first, action: record, params: { id: first }, rollback: { action: wait, params: { id: undo-first, ms: 0 } } }
+  - { name: second, action: record, params: { id: second, fail: true } }
+watch: { duration: 0s }
+`;
+
+/** What a SIGKILL during the undo of `first` (after `second` failed) leaves in the store. */
+async function crashedDuringUndo(store: Store): Promise<void> {
+  const at = Date.now();
+  await store.executions.insert({
+    id: 'exe_undo', incidentId: null, runbook: 'undo-in-doubt', target: 'web', severity: 'P3', status: 'rolling_back', strategy: 0,
+    reason: 'test', requestedBy: 'carol', approvedBy: null, dryRun: false, createdAt: at, startedAt: at, finishedAt: null, error: null, plan: {},
+  });
+  const base = { executionId: 'exe_undo', strategy: 0, params: {}, attempts: 1, startedAt: at, finishedAt: at, output: null, error: null, rollbackState: null };
+  await store.executions.putStep({ ...base, seq: 0, index: 0, phase: 'step', name: 'first', action: 'record', status: 'succeeded' });
+  await store.executions.putStep({ ...base, seq: 1, index: 1, phase: 'step', name: 'second', action: 'record', status: 'failed', error: 'failed: boom' });
+  await store.executions.putStep({ ...base, seq: 2, index: 0, phase: 'rollback', name: 'undo: first', action: 'wait', status: 'running', finishedAt: null });
+}
+
+describe('an undo left in doubt by a crash', () => {
+  async function heldUndo(): Promise<Harness> {
+    h = await startHarness({ config, runbooks: [undoRunbook], prepare: crashedDuringUndo });
+    await h.engine.idle();
+    return h;
+  }
+
+  it('is not sent again by itself: the execution is held for a person', async () => {
+    await heldUndo();
+    const e = await h.engine.store.executions.get('exe_undo');
+    expect(e?.status).toBe('held');
+    expect(e?.error).toContain('undo of "first" was left in doubt');
+    const undos = (await h.engine.store.executions.steps('exe_undo')).filter((s) => s.phase === 'rollback');
+    expect(undos.map((s) => [s.status, s.action])).toEqual([['running', 'wait'], ['unknown', 'wait']]);
+    expect(h.calls).toEqual([]);
+  });
+
+  it('resume sends the undo again, then the execution ends as the failed strategy would have', async () => {
+    await heldUndo();
+    const done = h.next('execution:transition', (x) => x.execution.id === 'exe_undo' && x.execution.status === 'failed');
+    await h.engine.control.resume('exe_undo', 'alice', { assumeDone: false, comment: 'checked: the undo never arrived' });
+    expect((await done).execution.error).toBe('step "second" failed: failed: boom');
+    expect(h.calls.map((c) => [c.action, (c.params as { id: string }).id])).toEqual([['wait', 'undo-first']]);
+  });
+
+  it('resume --assume-done takes the undo as done without sending it', async () => {
+    await heldUndo();
+    const done = h.next('execution:transition', (x) => x.execution.id === 'exe_undo' && x.execution.status === 'failed');
+    await h.engine.control.resume('exe_undo', 'alice', { assumeDone: true, comment: null });
+    await done;
+    expect(h.calls).toEqual([]);
+    const undo = (await h.engine.store.executions.steps('exe_undo')).filter((s) => s.phase === 'rollback').at(-1);
+    expect([undo?.status, undo?.output]).toEqual(['rolled_back', 'taken as done by alice']);
+  });
+
+  it('abandon ends it, and nothing is sent', async () => {
+    await heldUndo();
+    expect((await h.engine.control.abandon('exe_undo', 'bob', 'undid it by hand')).status).toBe('failed');
+    await h.engine.idle();
+    expect(h.calls).toEqual([]);
+  });
+});

@@ -85,6 +85,8 @@ export const processSignal: ActionPlugin<ProcessSignalParams> = {
   schema: signalSchema,
   // Signals such as SIGUSR1 or SIGHUP trigger work in the process each time they arrive.
   idempotent: false,
+  // Its undo (SIGCONT, then start what is not running) does nothing the second time.
+  rollbackIdempotent: true,
   mutates: true,
 
   async plan(ctx) {

@@ -46,6 +46,8 @@ export interface ActionPlugin<P = unknown> {
   readonly type: string;
   readonly schema: z.ZodType<P>;
   readonly idempotent: boolean;
+  /** The same for rollback(), when it differs; without it, `idempotent` answers for the undo too. */
+  readonly rollbackIdempotent?: boolean;
   /** Does execute touch the target (so it counts towards rate limits and blast radius)? */
   readonly mutates: boolean;
   plan(ctx: ActionContext<P>): Promise<ActionPlanInfo>;

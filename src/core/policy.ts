@@ -6,8 +6,8 @@ import type { Severity } from './severity.js';
  * The policy decides, for one proposed execution, whether it runs now, waits
  * for a person, or does not run, and always says why in words a person reads.
  * Checks run in a fixed order: what makes acting wrong (silence, shadow, kill
- * switch, open circuit) comes before what only makes it early (busy, cooldown,
- * rate limits), and approval comes last so that a person is never asked to
+ * switch, open circuit) comes before what only makes it early (held or busy
+ * target, cooldown, rate limits), and approval comes last so that a person is never asked to
  * approve something that could not run anyway.
  */
 export type Verdict =
@@ -16,7 +16,7 @@ export type Verdict =
   | { readonly kind: 'dry_run'; readonly reason: string }
   | { readonly kind: 'shadow'; readonly reason: string }
   | { readonly kind: 'silenced'; readonly reason: string }
-  /** Not now, try again later (busy target, cooldown, rate limit). */
+  /** Not now, try again later (held or busy target, cooldown, rate limit). */
   | { readonly kind: 'defer'; readonly reason: string; readonly retryAt: number | null }
   /** Not automatically, until a person acts (kill switch, open circuit). */
   | { readonly kind: 'refuse'; readonly reason: string };
@@ -42,6 +42,11 @@ export interface PolicyInput {
   readonly breaker: BreakerState | null;
   /** Executions started (automatic and manual), newest last. */
   readonly hits: readonly Hit[];
+  /**
+   * Ids of executions held on this target: a step's outcome is unknown after a
+   * crash, so the target is half done until a person resumes or abandons them.
+   */
+  readonly heldOnTarget: readonly string[];
   /** Ids of executions now running on this target, and overall. */
   readonly runningOnTarget: readonly string[];
   readonly runningTotal: number;
@@ -65,6 +70,13 @@ export function decide(settings: PolicySettings, input: PolicyInput): Verdict {
   if (auto && input.breaker?.state === 'open') {
     const times = input.breaker.failures.slice(-5).map(clockTime).join(', ');
     return { kind: 'refuse', reason: `blocked: circuit open after ${input.breaker.failures.length} failures at ${times}; a person must reset it` };
+  }
+  // One execution per target: a held one keeps its target until a person decides, whoever asks.
+  if (input.heldOnTarget.length > 0) {
+    return {
+      kind: 'defer', retryAt: null,
+      reason: `target ${target} is held: execution ${input.heldOnTarget[0]} waits for a person (medic executions resume|abandon)`,
+    };
   }
   if (input.runningOnTarget.length > 0) {
     return { kind: 'defer', reason: `target ${target} busy: execution ${input.runningOnTarget[0]} is running`, retryAt: null };

@@ -22,6 +22,11 @@ export interface StepShape {
   readonly canRollback: boolean;
   /** Safe to run again when a crash left its outcome unknown. */
   readonly idempotent: boolean;
+  /**
+   * The same for its undo (the explicit rollback's action, or the action's own
+   * rollback): an undo can be an `exec` or an HTTP call, not safe to send twice.
+   */
+  readonly undoIdempotent: boolean;
 }
 
 export interface GroupShape {
@@ -54,8 +59,8 @@ export type Command =
   | { readonly kind: 'verify'; readonly strategy: number }
   | { readonly kind: 'rollback_step'; readonly strategy: number; readonly index: number; readonly reason: string }
   | { readonly kind: 'watch'; readonly strategy: number }
-  /** A non-idempotent step was running when the engine died: a person decides. */
-  | { readonly kind: 'in_doubt'; readonly strategy: number; readonly index: number }
+  /** A non-idempotent step (or undo) was running when the engine died: a person decides. */
+  | { readonly kind: 'in_doubt'; readonly phase: 'step' | 'rollback'; readonly strategy: number; readonly index: number }
   | {
     readonly kind: 'finish'; readonly status: 'succeeded' | 'failed' | 'rolled_back'; readonly strategy: number; readonly reason: string;
     /** Set when nothing more should be tried automatically: the target's state is not known. */
@@ -109,7 +114,7 @@ function strategyOutcome(shape: RunbookShape, s: number, records: readonly StepR
       return { kind: 'command', command: { kind: 'run_step', strategy: s, index: i, retry: false } };
     }
     if (rec.status === 'running') {
-      if (!steps[i]!.idempotent) return { kind: 'command', command: { kind: 'in_doubt', strategy: s, index: i } };
+      if (!steps[i]!.idempotent) return { kind: 'command', command: { kind: 'in_doubt', phase: 'step', strategy: s, index: i } };
       if (over) return { kind: 'failed', reason: overReason };
       return { kind: 'command', command: { kind: 'run_step', strategy: s, index: i, retry: true } };
     }
@@ -157,8 +162,15 @@ function nextRollback(shape: RunbookShape, s: number, records: readonly StepReco
     const fwd = latest(records, (r) => r.phase === 'step' && r.strategy === s && r.index === i);
     if (!fwd || fwd.status !== 'succeeded') continue;
     const undo = latest(records, (r) => r.phase === 'rollback' && r.strategy === s && r.index === i);
-    // An undo that crashed half way is run again: rollbacks restore a recorded state, so they are idempotent.
-    if (!undo || undo.status === 'running' || undo.status === 'pending') return { kind: 'rollback_step', strategy: s, index: i, reason };
+    if (!undo || undo.status === 'pending') return { kind: 'rollback_step', strategy: s, index: i, reason };
+    // An undo that crashed half way is like a forward step that did: run again only when that is safe.
+    if (undo.status === 'running') {
+      return steps[i]!.undoIdempotent ? { kind: 'rollback_step', strategy: s, index: i, reason } : { kind: 'in_doubt', phase: 'rollback', strategy: s, index: i };
+    }
+    if (undo.status === 'unknown') {
+      return { kind: 'finish', status: 'failed', strategy: s, needsPerson: true, hold: true,
+        reason: `undo of "${fwd.name}" was left in doubt when the engine stopped and is not safe to repeat (after: ${reason}): a person must decide` };
+    }
     // An undo that failed leaves the target in a state nobody knows: no further strategy, a person looks.
     if (undo.status === 'rollback_failed') {
       return { kind: 'finish', status: 'failed', strategy: s, needsPerson: true, reason: `undo of "${fwd.name}" failed (${undo.error ?? 'unknown error'}) after: ${reason}; the target needs a person` };

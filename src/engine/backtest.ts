@@ -79,7 +79,7 @@ export function backtest(config: CompiledConfig, runbooks: readonly CompiledRunb
       const verdict = decide({ ...config.policy, mode: 'active' }, {
         now, trigger: 'auto', dryRun: false, severity: p.severity, target: p.target,
         runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => runbooks.find((r) => r.name === n)), cooldownMs: p.rule.cooldownMs },
-        silencedBy: null, breaker: null, hits, runningOnTarget: [], runningTotal: 0,
+        silencedBy: null, breaker: null, hits, heldOnTarget: [], runningOnTarget: [], runningTotal: 0,
       });
       policy = { kind: verdict.kind, reason: verdict.reason };
       if (verdict.kind === 'run') hits.push({ at: now, target: p.target, runbook: runbook.name, automatic: true });

@@ -158,6 +158,11 @@ export class Engine {
       store, clock, events: this.events, incidents: this.incidents, audit,
       runbooks: () => this.deps.runbooks,
       start: (execution, runbook) => this.remediator.resumeHeld(execution, runbook),
+      targets: {
+        claimHeld: (execution) => this.remediator.claimHeld(execution),
+        unclaimHeld: (execution) => this.remediator.unclaimHeld(execution),
+        dropHeld: (execution) => this.remediator.dropHeld(execution),
+      },
     });
     this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
     this.intake = new AlertIntake({

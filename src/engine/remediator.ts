@@ -60,6 +60,12 @@ const HOUR = 3_600_000;
 export class Remediator {
   private hits: Hit[] = [];
   private readonly busy = new Map<string, Set<string>>();
+  /**
+   * Executions held for a person, by target. A held execution left its target
+   * half done (a step's outcome is unknown): nothing else starts there until a
+   * person resumes or abandons it. Not in `busy`, since nothing runs.
+   */
+  private readonly held = new Map<string, Set<string>>();
   private readonly breakers = new Map<string, BreakerState>();
   /** Targets with a decision in flight: the check and the claim happen in one synchronous stretch. */
   private readonly deciding = new Set<string>();
@@ -78,6 +84,9 @@ export class Remediator {
   async load(): Promise<void> {
     const now = this.deps.clock.now();
     for (const b of await this.deps.store.breakers.list()) this.breakers.set(b.key, b);
+    // Held before the restart: still waiting for a person, still holding their targets (resumeInterrupted leaves them be).
+    const held = await this.deps.store.executions.list({ status: ['held'], limit: 10_000, order: 'asc' });
+    for (const e of held.items) this.markHeld(e);
     const recent = await this.deps.store.executions.list({ since: now - HOUR, limit: 10_000, order: 'asc' });
     for (const e of recent.items) {
       if (e.status === 'dry_run' || e.status === 'shadowed' || e.status === 'rejected') continue;
@@ -108,8 +117,35 @@ export class Remediator {
     }
   }
 
+  /**
+   * A person is about to resume a held execution: its target passes from held
+   * to busy with it, unless another execution runs there or a decision about
+   * it is in flight. Returns why not, or null. Undo with `unclaimHeld`.
+   */
+  claimHeld(execution: Execution): string | null {
+    const target = execution.target;
+    if (this.deciding.has(target)) return `a decision about ${target} is in progress; try again`;
+    const other = [...(this.busy.get(target) ?? [])].find((id) => id !== execution.id);
+    if (other) return `target ${target} is busy: execution ${other} is running; resume when it ends`;
+    this.held.get(target)?.delete(execution.id);
+    this.claim(execution, false, false);
+    return null;
+  }
+
+  /** The resume did not happen: the execution is still held, and still holds its target. */
+  unclaimHeld(execution: Execution): void {
+    this.release(execution);
+    this.markHeld(execution);
+  }
+
+  /** A person abandoned a held execution: it no longer holds its target. */
+  dropHeld(execution: Execution): void {
+    this.held.get(execution.target)?.delete(execution.id);
+  }
+
   /** A held execution a person resumed (./execution-control.ts): claim its target and run it from its records. */
   resumeHeld(execution: Execution, runbook: CompiledRunbook): void {
+    this.held.get(execution.target)?.delete(execution.id);
     const incident = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) ?? null : null;
     this.claim(execution, false, false);
     this.start(execution, runbook, { incident, params: {} });
@@ -213,6 +249,7 @@ export class Remediator {
       silencedBy: incident?.silenced ? 'a silence' : null,
       breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
       hits: this.hits,
+      heldOnTarget: [...(this.held.get(target) ?? [])],
       runningOnTarget: [...(this.busy.get(target) ?? [])],
       runningTotal: [...this.busy.values()].reduce((n, s) => n + s.size, 0),
     });
@@ -320,6 +357,8 @@ export class Remediator {
       if (breaker?.state === 'open') {
         throw new ApprovalError('conflict', `circuit ${breaker.key} is open after ${breaker.failures.length} failures; reset it before approving`);
       }
+      const held = this.held.get(target)?.values().next().value;
+      if (held) throw new ApprovalError('conflict', `target ${target} is held: execution ${held} waits for a person (medic executions resume|abandon); approve when it is decided`);
       if ((this.busy.get(target)?.size ?? 0) > 0) throw new ApprovalError('conflict', `target ${target} is busy with another execution; approve again when it ends`);
       const running = [...this.busy.values()].reduce((n, set) => n + set.size, 0);
       if (running >= policy.maxConcurrent) throw new ApprovalError('conflict', `concurrency cap: ${running}/${policy.maxConcurrent} executions running; approve again later`);
@@ -380,6 +419,12 @@ export class Remediator {
     if (countHit) this.hits.push({ at: this.deps.clock.now(), target: execution.target, runbook: execution.runbook, automatic });
   }
 
+  private markHeld(execution: Execution): void {
+    let set = this.held.get(execution.target);
+    if (!set) this.held.set(execution.target, (set = new Set()));
+    set.add(execution.id);
+  }
+
   private release(execution: Execution): void {
     this.busy.get(execution.target)?.delete(execution.id);
   }
@@ -397,6 +442,8 @@ export class Remediator {
 
   /** Executor hook: an execution reached an outcome. */
   async onOutcome(execution: Execution, outcome: Outcome, reason: string, ctx: ExecutionContext, needsPerson = false): Promise<void> {
+    // Held: the target stays taken, without a pause between the run's claim and the hold's.
+    if (execution.status === 'held') this.markHeld(execution);
     if (!BUSY_EXECUTION_STATUSES.includes(execution.status)) this.release(execution);
     const key = breakerKey(execution.runbook, execution.target);
     const before = this.breakers.get(key) ?? closedBreaker(key);
@@ -438,7 +485,8 @@ export class Remediator {
     return this.deciding.has(target);
   }
 
+  /** Anything running, held or being decided on the target. */
   isBusy(target: string): boolean {
-    return (this.busy.get(target)?.size ?? 0) > 0 || this.deciding.has(target);
+    return (this.busy.get(target)?.size ?? 0) > 0 || (this.held.get(target)?.size ?? 0) > 0 || this.deciding.has(target);
   }
 }

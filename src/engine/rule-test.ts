@@ -65,7 +65,7 @@ export function testRules(values: unknown, deps: RuleTestDeps): RuleTestResult[]
       const input = {
         now: deps.now, trigger: 'auto' as const, dryRun: false, severity: held.severity, target, silencedBy: null,
         runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => deps.runbooks.find((r) => r.name === n)), cooldownMs: rule.cooldownMs },
-        breaker: deps.breaker(breakerKey(runbook.name, target)) ?? null, hits: [], runningOnTarget: [], runningTotal: 0,
+        breaker: deps.breaker(breakerKey(runbook.name, target)) ?? null, hits: [], heldOnTarget: [], runningOnTarget: [], runningTotal: 0,
       };
       const verdict = decide(deps.policy, input);
       // Whether a person must approve does not depend on the mode or the kill switch; the reason says what holds now.

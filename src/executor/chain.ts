@@ -90,6 +90,10 @@ export function shapeOfFlat(flat: readonly FlatStrategy[], runbook: CompiledRunb
           groups: u.groups.map((g) => ({ start: g.start, end: g.end, onFailure: g.onFailure })),
           canRollback: u.step.rollback !== null || typeof plugin?.rollback === 'function',
           idempotent: u.step.idempotent ?? plugin?.idempotent ?? false,
+          // A step's `idempotent:` speaks for the step, not for its undo (another command, another request).
+          undoIdempotent: u.step.rollback
+            ? actions.get(u.step.rollback.action)?.idempotent ?? false
+            : plugin?.rollbackIdempotent ?? plugin?.idempotent ?? false,
         };
       }),
     })),

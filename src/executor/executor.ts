@@ -136,10 +136,14 @@ export class Executor {
           if (run.execution.status !== 'succeeded') await this.finish(run, 'succeeded', 'verified');
           await this.watch(run, cmd.strategy);
           break;
-        case 'in_doubt':
-          await this.record(run, this.stepRecord(run, cmd.strategy, cmd.index, 'step', { status: 'unknown',
-            error: 'the engine stopped while this step ran and it is not safe to run twice: a person must decide' }));
+        case 'in_doubt': {
+          const step = run.flat[cmd.strategy]?.units[cmd.index]?.step;
+          await this.record(run, this.stepRecord(run, cmd.strategy, cmd.index, cmd.phase, cmd.phase === 'step'
+            ? { status: 'unknown', error: 'the engine stopped while this step ran and it is not safe to run twice: a person must decide' }
+            : { status: 'unknown', action: step?.rollback?.action ?? step?.action ?? 'rollback',
+              error: 'the engine stopped while this undo ran and it is not safe to run twice: a person must decide' }));
           break;
+        }
         case 'finish':
           if (cmd.status === 'succeeded' && run.execution.status === 'succeeded') return;
           if (cmd.hold) await this.hold(run, cmd.reason);

@@ -28,6 +28,7 @@ const input = (over: Partial<PolicyInput> = {}): PolicyInput => ({
   silencedBy: null,
   breaker: null,
   hits: [],
+  heldOnTarget: [],
   runningOnTarget: [],
   runningTotal: 0,
   ...over,
@@ -164,6 +165,16 @@ describe('decide: verdicts that stop a run', () => {
     expect(decide(settings, input({ runningOnTarget: ['ex-7', 'ex-9'], runningTotal: 2 }))).toEqual({
       kind: 'defer', reason: 'target web busy: execution ex-7 is running', retryAt: null,
     });
+  });
+
+  it('defers while an execution on the target is held for a person, and says how to end that', () => {
+    expect(decide(settings, input({ heldOnTarget: ['exe_held'] }))).toEqual({
+      kind: 'defer', reason: 'target web is held: execution exe_held waits for a person (medic executions resume|abandon)', retryAt: null,
+    });
+  });
+
+  it('defers a manual run on a held target too', () => {
+    expect(decide(settings, input({ trigger: 'manual', heldOnTarget: ['exe_held'], runningTotal: 0 })).kind).toBe('defer');
   });
 
   it('defers a manual run on a busy target too', () => {

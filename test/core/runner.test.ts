@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StepPhase, StepRecord, StepStatus } from '../../src/core/records.js';
 import { nextCommand, type Command, type RunbookShape, type StepShape } from '../../src/core/runner.js';
 
-const step = (over: Partial<StepShape> = {}): StepShape => ({ action: 'exec', onFailure: 'abort', canRollback: true, idempotent: true, ...over });
+const step = (over: Partial<StepShape> = {}): StepShape => ({ action: 'exec', onFailure: 'abort', canRollback: true, idempotent: true, undoIdempotent: true, ...over });
 const shape = (strategies: StepShape[][], watch = false): RunbookShape => ({ strategies: strategies.map((steps) => ({ steps })), watch });
 
 /**
@@ -236,7 +236,7 @@ describe('nextCommand: resuming after a crash', () => {
 
   it('puts a non-idempotent step that was left running in doubt', () => {
     const sh = shape([[step(), step({ idempotent: false })]]);
-    expect(h().step(0, 0).step(0, 1, 'running').next(sh)).toEqual({ kind: 'in_doubt', strategy: 0, index: 1 });
+    expect(h().step(0, 0).step(0, 1, 'running').next(sh)).toEqual({ kind: 'in_doubt', phase: 'step', strategy: 0, index: 1 });
   });
 
   it('stops for a person when a step was left in doubt: no undo, no next strategy', () => {
@@ -269,9 +269,48 @@ describe('nextCommand: resuming after a crash', () => {
     expect(h().step(0, 0).verify(0, 'failed').undo(0, 0, 'pending').next(sh)).toMatchObject({ kind: 'rollback_step', strategy: 0, index: 0 });
   });
 
-  it('re-runs a rollback of a non-idempotent step too (undo restores a recorded state)', () => {
-    const sh = shape([[step({ idempotent: false })], [step()]]);
+  it('re-runs a left-running undo whose action is idempotent, even when the step itself is not', () => {
+    const sh = shape([[step({ idempotent: false, undoIdempotent: true })], [step()]]);
     expect(h().step(0, 0).verify(0, 'failed').undo(0, 0, 'running').next(sh)).toMatchObject({ kind: 'rollback_step', index: 0 });
+  });
+});
+
+describe('nextCommand: an undo left in doubt by a crash', () => {
+  const undoNotSafe = step({ undoIdempotent: false });
+
+  it('does not run a left-running undo again when its action is not idempotent: the undo is in doubt', () => {
+    const sh = shape([[step(), undoNotSafe], [step()]]);
+    const hist = h().step(0, 0).step(0, 1).verify(0, 'failed').undo(0, 1, 'running');
+    expect(hist.next(sh)).toEqual({ kind: 'in_doubt', phase: 'rollback', strategy: 0, index: 1 });
+  });
+
+  it('holds the execution for a person once the undo is unknown, and tries no further strategy', () => {
+    const sh = shape([[step(), undoNotSafe], [step()]]);
+    const hist = h().step(0, 0).step(0, 1).verify(0, 'failed').undo(0, 1, 'running').undo(0, 1, 'unknown');
+    expect(hist.next(sh)).toEqual({
+      kind: 'finish', status: 'failed', strategy: 0, needsPerson: true, hold: true,
+      reason: 'undo of "s0.1" was left in doubt when the engine stopped and is not safe to repeat (after: verify failed: the problem still holds): a person must decide',
+    });
+  });
+
+  it('holds an undo the watch started, too', () => {
+    const sh = shape([[undoNotSafe]], true);
+    const hist = h().step(0, 0).verify(0).watch(0, 'failed', 'worse').undo(0, 0, 'running');
+    expect(hist.next(sh)).toEqual({ kind: 'in_doubt', phase: 'rollback', strategy: 0, index: 0 });
+    expect(hist.undo(0, 0, 'unknown').next(sh)).toMatchObject({ kind: 'finish', status: 'failed', hold: true, needsPerson: true });
+  });
+
+  it('runs the undo again after a person resumes it (a pending record after the unknown one)', () => {
+    const sh = shape([[step(), undoNotSafe], [step()]]);
+    const hist = h().step(0, 0).step(0, 1).verify(0, 'failed').undo(0, 1, 'running').undo(0, 1, 'unknown').undo(0, 1, 'pending');
+    expect(hist.next(sh)).toEqual({ kind: 'rollback_step', strategy: 0, index: 1, reason: 'verify failed: the problem still holds' });
+  });
+
+  it('goes on with the next undo and the next strategy when a person takes the undo as done', () => {
+    const sh = shape([[step(), undoNotSafe], [step()]]);
+    const hist = h().step(0, 0).step(0, 1).verify(0, 'failed').undo(0, 1, 'running').undo(0, 1, 'unknown').undo(0, 1, 'rolled_back');
+    expect(hist.next(sh)).toMatchObject({ kind: 'rollback_step', strategy: 0, index: 0 });
+    expect(hist.undo(0, 0).next(sh)).toEqual({ kind: 'run_step', strategy: 1, index: 0, retry: false });
   });
 });
 
@@ -291,7 +330,7 @@ describe('nextCommand: folded to the end', () => {
         case 'rollback_step': hist.undo(c.strategy, c.index, outcome(c)); break;
         case 'verify': hist.verify(c.strategy, outcome(c), 'still bad'); break;
         case 'watch': hist.watch(c.strategy, outcome(c), 'worse'); break;
-        case 'in_doubt': hist.step(c.strategy, c.index, 'unknown'); break;
+        case 'in_doubt': hist.add(c.phase, c.strategy, c.index, 'unknown'); break;
         case 'finish': return seen;
       }
     }

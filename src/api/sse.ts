@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../engine/events.js';
+import { stepView } from './schemas.js';
 
 /**
  * The live stream behind GET /api/v1/events. Every change the engine emits
@@ -53,8 +54,8 @@ export class EventHub {
         if (from === 'awaiting_approval') this.push('approval', { ...execution, change: approvalChange(execution.status) });
         else if (execution.status === 'awaiting_approval') this.push('approval', { ...execution, change: 'requested' });
       }),
-      events.on('step:started', ({ execution, step }) => this.push('step', { ...step, change: 'started', runbook: execution.runbook, target: execution.target })),
-      events.on('step:finished', ({ execution, step }) => this.push('step', { ...step, change: 'finished', runbook: execution.runbook, target: execution.target })),
+      events.on('step:started', ({ execution, step }) => this.push('step', { ...stepView(step), change: 'started', runbook: execution.runbook, target: execution.target })),
+      events.on('step:finished', ({ execution, step }) => this.push('step', { ...stepView(step), change: 'finished', runbook: execution.runbook, target: execution.target })),
       events.on('setting:changed', (e) => this.push('setting', { ...e })),
       events.on('breaker:changed', (e) => this.push('breaker', { ...e })),
     ];

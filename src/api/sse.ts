@@ -24,12 +24,15 @@ export interface HubEvent {
 export interface EventHubOptions {
   readonly capacity?: number;
   readonly heartbeatMs?: number;
+  /** How often an open stream checks that its token is still valid (also on every heartbeat); default 5 s. */
+  readonly recheckMs?: number;
 }
 
 type Subscriber = (e: HubEvent) => void;
 
 export class EventHub {
   readonly heartbeatMs: number;
+  readonly recheckMs: number;
   private readonly capacity: number;
   private readonly buffer: HubEvent[] = [];
   private readonly subscribers = new Set<Subscriber>();
@@ -40,6 +43,7 @@ export class EventHub {
   constructor(events: EventBus, clock: Clock, opts: EventHubOptions = {}) {
     this.capacity = opts.capacity ?? 2000;
     this.heartbeatMs = opts.heartbeatMs ?? 15_000;
+    this.recheckMs = opts.recheckMs ?? 5_000;
     this.next = clock.now() * 1000 + 1;
     this.offs = [
       events.on('incident:opened', ({ incident, explain }) => this.push('incident', { ...incident, change: 'opened', why: explain })),

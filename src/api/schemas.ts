@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EXECUTION_STATUSES, INCIDENT_STATUSES, STEP_PHASES, STEP_STATUSES } from '../core/records.js';
+import { EXECUTION_STATUSES, INCIDENT_STATUSES, STEP_PHASES, STEP_STATUSES, type StepRecord } from '../core/records.js';
 import { SEVERITIES } from '../core/severity.js';
 import { ROLES } from './auth.js';
 
@@ -69,8 +69,20 @@ export const step = z.object({
   executionId: z.string(), seq: z.number().int(), strategy: z.number().int(), index: z.number().int(), phase: z.enum(STEP_PHASES),
   name: z.string(), action: z.string(), params: z.record(z.string(), z.unknown()), status: z.enum(STEP_STATUSES),
   attempts: z.number().int(), startedAt: nullableMs, finishedAt: nullableMs, output: z.string().nullable(), error: z.string().nullable(),
-  rollbackState: z.unknown(),
+  hasRollbackState: z.boolean().meta({ description: 'the step recorded how to undo itself (what it recorded is not shown)' }),
 });
+
+export type StepView = Omit<StepRecord, 'rollbackState'> & { readonly hasRollbackState: boolean };
+
+/**
+ * A step as the API and the live stream show it. The rollback state stays
+ * inside the engine: it can hold what a step replaced (config.reconcile keeps
+ * the whole previous file, base64, which no redaction would recognise).
+ */
+export function stepView(s: StepRecord): StepView {
+  const { rollbackState, ...rest } = s;
+  return { ...rest, hasRollbackState: rollbackState !== null && rollbackState !== undefined };
+}
 
 export const auditEntry = z.object({
   seq: z.number().int(), at: z.number(), actor: z.string(), kind: z.string(), subject: z.string(),

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../engine/events.js';
+import { stepView } from './schemas.js';
 
 /**
  * The live stream behind GET /api/v1/events. Every change the engine emits
@@ -23,12 +24,15 @@ export interface HubEvent {
 export interface EventHubOptions {
   readonly capacity?: number;
   readonly heartbeatMs?: number;
+  /** How often an open stream checks that its token is still valid (also on every heartbeat); default 5 s. */
+  readonly recheckMs?: number;
 }
 
 type Subscriber = (e: HubEvent) => void;
 
 export class EventHub {
   readonly heartbeatMs: number;
+  readonly recheckMs: number;
   private readonly capacity: number;
   private readonly buffer: HubEvent[] = [];
   private readonly subscribers = new Set<Subscriber>();
@@ -39,6 +43,7 @@ export class EventHub {
   constructor(events: EventBus, clock: Clock, opts: EventHubOptions = {}) {
     this.capacity = opts.capacity ?? 2000;
     this.heartbeatMs = opts.heartbeatMs ?? 15_000;
+    this.recheckMs = opts.recheckMs ?? 5_000;
     this.next = clock.now() * 1000 + 1;
     this.offs = [
       events.on('incident:opened', ({ incident, explain }) => this.push('incident', { ...incident, change: 'opened', why: explain })),
@@ -53,8 +58,8 @@ export class EventHub {
         if (from === 'awaiting_approval') this.push('approval', { ...execution, change: approvalChange(execution.status) });
         else if (execution.status === 'awaiting_approval') this.push('approval', { ...execution, change: 'requested' });
       }),
-      events.on('step:started', ({ execution, step }) => this.push('step', { ...step, change: 'started', runbook: execution.runbook, target: execution.target })),
-      events.on('step:finished', ({ execution, step }) => this.push('step', { ...step, change: 'finished', runbook: execution.runbook, target: execution.target })),
+      events.on('step:started', ({ execution, step }) => this.push('step', { ...stepView(step), change: 'started', runbook: execution.runbook, target: execution.target })),
+      events.on('step:finished', ({ execution, step }) => this.push('step', { ...stepView(step), change: 'finished', runbook: execution.runbook, target: execution.target })),
       events.on('setting:changed', (e) => this.push('setting', { ...e })),
       events.on('breaker:changed', (e) => this.push('breaker', { ...e })),
     ];

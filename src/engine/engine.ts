@@ -167,6 +167,7 @@ export class Engine {
     this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
     this.intake = new AlertIntake({
       routes: config.intake.routes, clock, log: log.child({ part: 'intake' }), store: store.alerts,
+      isTarget: (name) => Object.hasOwn(this.config.targets, name),
       ingest: (signals) => this.ingest(signals),
       received: (e) => this.events.emit('alerts:received', e),
     });

@@ -12,6 +12,8 @@ import type { IncomingAlert, IntakeResult } from './types.js';
 
 export interface IntakeDeps {
   readonly routes: readonly AlertRoute[];
+  /** Whether a name is a configured target: an alert may only name one of those. */
+  readonly isTarget: (name: string) => boolean;
   readonly clock: Clock;
   readonly log: Logger;
   readonly store: Store['alerts'];
@@ -143,7 +145,7 @@ export class AlertIntake {
     const counts = { received: alerts.length, firing: 0, resolved: 0, deduplicated: 0, unrouted: 0 };
     const rows: Omit<AlertRecord, 'id'>[] = [];
     for (const a of alerts) {
-      const routing = routeAlert(this.deps.routes, a.labels);
+      const routing = routeAlert(this.deps.routes, a.labels, this.deps.isTarget);
       let outcome: AlertOutcome;
       if (!routing.routed) {
         outcome = 'unrouted';

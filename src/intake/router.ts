@@ -18,13 +18,21 @@ export function severityFromLabel(value: string | undefined): Severity {
   return SEVERITY_WORDS[value.toLowerCase()] ?? 'P2';
 }
 
-/** The first route whose matchers all match; its rule, the target and the severity for these labels. */
-export function routeAlert(routes: readonly AlertRoute[], labels: Readonly<Record<string, string>>): Routing {
+/**
+ * The first route whose matchers all match; its rule, the target and the
+ * severity for these labels. A target taken from an alert label must be one
+ * of the configured targets (`isTarget`): whoever can send an alert must not
+ * be able to point a runbook at a host or process name of their choosing.
+ */
+export function routeAlert(routes: readonly AlertRoute[], labels: Readonly<Record<string, string>>, isTarget: (name: string) => boolean): Routing {
   for (const route of routes) {
     if (!matchesAll(route.matchers, labels)) continue;
     const target = route.target.kind === 'fixed' ? route.target.name : labels[route.target.label];
     if (target === undefined || target === '') {
       return { routed: false, reason: `route ${route.index} (${route.rule}) matched, but the alert has no '${(route.target as { label: string }).label}' label to name the target` };
+    }
+    if (route.target.kind === 'label' && !isTarget(target)) {
+      return { routed: false, reason: `route ${route.index} (${route.rule}) matched, but its '${route.target.label}' label names '${target.slice(0, 128)}', which is not a configured target` };
     }
     return { routed: true, route, rule: route.rule, target, severity: route.severity ?? severityFromLabel(labels['severity']) };
   }

@@ -84,7 +84,14 @@ export function createMetrics(engine: Engine, opts: MetricsOptions = {}): Engine
 
   if (opts.notifier) notificationMetrics(opts.notifier, r);
 
+  // Whether an undo failed in the rollback each execution is in: what the transition out of rolling_back
+  // cannot tell (failed is also where a successful undo of the last strategy ends).
+  const undoFailed = new Map<string, boolean>();
   const offs = [
+    engine.events.on('step:finished', ({ execution, step }) => {
+      if (step.phase !== 'rollback') return;
+      undoFailed.set(execution.id, (undoFailed.get(execution.id) ?? false) || step.status === 'rollback_failed');
+    }),
     engine.events.on('incident:opened', ({ incident }) => problems.inc({ rule: incident.rule, severity: incident.severity })),
     engine.events.on('incident:resolved', ({ incident }) => {
       if (incident.resolvedAt !== null) ttr.observe(Math.max(0, incident.resolvedAt - incident.openedAt) / 1000);
@@ -94,7 +101,12 @@ export function createMetrics(engine: Engine, opts: MetricsOptions = {}): Engine
       if (TERMINAL.has(execution.status)) executions.inc({ runbook: execution.runbook, status: execution.status });
     }),
     engine.events.on('execution:transition', ({ execution, from }) => {
-      if (from === 'rolling_back') rollbacks.inc({ runbook: execution.runbook, result: execution.status === 'rolled_back' ? 'succeeded' : 'failed' });
+      if (from === 'rolling_back') {
+        // No undo seen (a rollback resumed after a restart): judge by where it went.
+        const failed = undoFailed.get(execution.id) ?? execution.status === 'failed';
+        undoFailed.delete(execution.id);
+        rollbacks.inc({ runbook: execution.runbook, result: failed ? 'failed' : 'succeeded' });
+      }
       if (!TERMINAL.has(execution.status) || TERMINAL.has(from)) return;
       executions.inc({ runbook: execution.runbook, status: execution.status });
       if (execution.startedAt !== null) {

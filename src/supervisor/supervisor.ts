@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { inheritedEnv } from '../actions/exec.js';
 import type { Clock } from '../core/clock.js';
 import type { ProcessSpec, TargetConfig } from '../config/types.js';
 import { ActionError, errorMessage, toActionError } from '../core/errors.js';
@@ -16,6 +17,8 @@ export interface SupervisorOptions {
   readonly dataDir: string;
   readonly clock: Clock;
   readonly log: Logger;
+  /** What every child starts from before its own `env`; default: the short list exec children get (INHERITED_ENV). */
+  readonly baseEnv?: () => Readonly<Record<string, string>>;
 }
 
 interface Group {
@@ -39,6 +42,7 @@ export class Supervisor implements SupervisorPort {
   private readonly listeners: Listeners = { exit: new Set(), spawn: new Set(), ready: new Set() };
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly baseEnv: () => Readonly<Record<string, string>>;
   private readonly logDir: string;
   private logDirMade = false;
   private closing: Promise<void> | null = null;
@@ -46,6 +50,7 @@ export class Supervisor implements SupervisorPort {
   constructor(opts: SupervisorOptions) {
     this.clock = opts.clock;
     this.log = opts.log;
+    this.baseEnv = opts.baseEnv ?? inheritedEnv;
     this.logDir = path.join(opts.dataDir, 'logs');
     for (const [name, target] of Object.entries(opts.targets)) {
       if (!target.process) continue;
@@ -279,7 +284,8 @@ export class Supervisor implements SupervisorPort {
       mkdirSync(this.logDir, { recursive: true });
       this.logDirMade = true;
     }
-    const env: Record<string, string | undefined> = { ...process.env };
+    // Not the engine's whole environment: it holds the API's superadmin secrets (MEDIC_*), which a service must never see.
+    const env: Record<string, string> = { ...this.baseEnv() };
     for (const [k, v] of Object.entries(spec.env)) env[k] = render(v, r);
     const command = spec.command === 'node' ? process.execPath : spec.command;
     const child = spawn(command, spec.args.map((a) => render(a, r)), {

@@ -110,6 +110,39 @@ describe('live events (SSE)', () => {
     expect(elsewhere.status).toBe(401);
   });
 
+  it('ends a stream promptly once its token is revoked, and one whose token expires', async () => {
+    // Heartbeats an hour apart: only the token re-check can end these streams.
+    const clock = new FakeClock(Date.now());
+    const other = buildServer({ engine: h.engine, clock, events: { heartbeatMs: 3_600_000, recheckMs: 20 } });
+    await other.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(other.server.address() as AddressInfo).port}/api/v1/events`;
+    try {
+      const revoked = await other.medic.tokens.create({ name: 'sse-revoked', role: 'viewer' }, 'test');
+      const kept = await other.medic.tokens.create({ name: 'sse-kept', role: 'viewer' }, 'test');
+      const expiring = await other.medic.tokens.create({ name: 'sse-expiring', role: 'viewer', expiresAt: clock.now() + 60_000 }, 'test');
+      const a = await openSse(url, { authorization: `Bearer ${revoked.token}` });
+      const b = await openSse(url, { authorization: `Bearer ${kept.token}` });
+      const c = await openSse(`${url}?access_token=${encodeURIComponent(expiring.token)}`);
+      streams.push(a, b, c);
+      expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
+
+      const del = await other.inject({ method: 'DELETE', url: `/api/v1/tokens/${revoked.id}`, headers: { authorization: `Bearer ${h.tokens.superadmin}` } });
+      expect(del.statusCode).toBe(200);
+      await a.ended;
+      expect(a.text()).toContain('token revoked or expired');
+
+      await clock.advance(60_001);
+      await c.ended;
+
+      // The valid token's stream is still live: it gets the next change.
+      await h.request('PATCH', '/api/v1/settings', { body: { mode: 'active' } });
+      await b.next((f) => f.event === 'setting');
+      expect(a.frames.some((f) => f.event === 'setting')).toBe(false);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('ends open streams when the server stops, so stopping never hangs on them', async () => {
     const other = buildServer({ engine: h.engine });
     await other.listen({ host: '127.0.0.1', port: 0 });

@@ -1,4 +1,7 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/api/auth.js';
@@ -80,5 +83,74 @@ describe('token secrets', () => {
     // The stored hash is no secret to the database, but the API never shows it either.
     expect(everywhere.answers.includes(hashToken(secret))).toBe(false);
     expect(tables.includes(hashToken(secret))).toBe(true);
+  });
+});
+
+/**
+ * config.reconcile keeps the file it replaced (base64) in the step record so
+ * it can put it back. That copy is the engine's own: the API and the live
+ * stream show at most that there is one, never its content.
+ */
+describe('the previous content of a reconciled file', () => {
+  let h: ApiHarness;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'medic-secret-conf-'));
+    await writeFile(join(dir, 'app.conf'), 'user=app\npassword=hunter2\n');
+    await writeFile(join(dir, 'desired.conf'), 'user=app\npassword_file=/run/secrets/app\n');
+    const runbook = `
+name: fix-conf
+description: Put app.conf back.
+match: { rules: [] }
+risk: low
+approval: auto
+impact: app.conf is rewritten.
+rollback_plan: The previous file is written back.
+steps:
+  - { name: write, action: config.reconcile, params: { path: "${dir}/app.conf", desired_path: "${dir}/desired.conf", sensitive: true } }
+verify: { rule_cleared: false, timeout: 2s, interval: 20ms }
+watch: { duration: 0s }
+`;
+    h = await startApiHarness({ config: configYaml('policy:\n  cooldown: 0s\n'), runbooks: [runbook], feed: false });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reaches no API answer and no live event', async () => {
+    await h.server.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(h.server.server.address() as AddressInfo).port}`;
+    const sse = await openSse(`${base}/api/v1/events`, { authorization: `Bearer ${h.tokens.viewer}` });
+    expect(sse.status).toBe(200);
+
+    const run = await h.request('POST', '/api/v1/executions', { body: { runbook: 'fix-conf', target: 'web', reason: 'drift' } });
+    expect(run.statusCode).toBe(201);
+    const id = run.json().execution.id as string;
+    await sse.next((f) => f.event === 'execution' && f.data?.['id'] === id && f.data['status'] === 'succeeded');
+    sse.close();
+    expect(await readFile(join(dir, 'app.conf'), 'utf8')).not.toContain('hunter2');
+    // The engine kept the old file for rollback…
+    const stored = await h.engine.store.executions.steps(id);
+    expect(JSON.stringify(stored)).toContain(Buffer.from('user=app\npassword=hunter2\n').toString('base64'));
+
+    // …but shows only that it has one.
+    const detail = await h.request('GET', `/api/v1/executions/${id}`, { token: h.tokens.viewer });
+    expect(detail.statusCode).toBe(200);
+    const write = (detail.json().steps as Record<string, unknown>[]).find((s) => s['name'] === 'write');
+    expect(write).toMatchObject({ status: 'succeeded', hasRollbackState: true });
+    expect(write).not.toHaveProperty('rollbackState');
+    const stepFrames = sse.frames.filter((f) => f.event === 'step');
+    expect(stepFrames.length).toBeGreaterThan(0);
+    expect(stepFrames.every((f) => f.data !== null && !('rollbackState' in f.data))).toBe(true);
+
+    const seen = { api: detail.body, sse: sse.text() };
+    for (const [where, text] of Object.entries(seen)) {
+      expect(text.includes('hunter2'), `the password in ${where}`).toBe(false);
+      for (const enc of ['password=hunter2', 'user=app\npassword=hunter2\n']) {
+        expect(text.includes(Buffer.from(enc).toString('base64').slice(0, 16)), `its base64 in ${where}`).toBe(false);
+      }
+    }
   });
 });

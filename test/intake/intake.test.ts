@@ -9,6 +9,8 @@ import { openSqliteStore, type KyselyStore } from '../../src/store/database.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 const config = compileConfig(`
+targets:
+  - name: web-1
 intake:
   routes:
     - matchers: ['alertname="Down"']
@@ -31,7 +33,7 @@ describe('alert intake state', () => {
   });
 
   const make = (clock: FakeClock, signals: Signal[]) => {
-    const i = new AlertIntake({ routes: config.intake.routes, clock, log: silentLogger, store: store.alerts, ingest: (s) => void signals.push(...s) });
+    const i = new AlertIntake({ routes: config.intake.routes, isTarget: (n) => n in config.targets, clock, log: silentLogger, store: store.alerts, ingest: (s) => void signals.push(...s) });
     intakes.push(i);
     return i;
   };

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { compileConfig } from '../../src/config/load.js';
+import type { Incident } from '../../src/core/records.js';
+import { templateVars } from '../../src/executor/vars.js';
 import { matches, parseMatcher } from '../../src/core/matchers.js';
-import { routeAlert, severityFromLabel } from '../../src/intake/router.js';
+import { routeAlert as route, severityFromLabel } from '../../src/intake/router.js';
 import { builtinProbes } from '../../src/probes/index.js';
 
 const compile = (yaml: string) => compileConfig(yaml, 'medic.yaml', { probes: builtinProbes });
@@ -32,6 +34,9 @@ describe('label matchers, as Alertmanager reads them', () => {
 
 describe('intake routes in medic.yaml', () => {
   const config = compile(`
+targets:
+  - name: checkout
+  - name: db-primary
 intake:
   routes:
     - matchers: ['alertname="HighErrorRate"', 'job=~"web|api"']
@@ -44,6 +49,9 @@ intake:
       runbook: clean-disk
 `);
 
+  const isTarget = (n: string) => Object.hasOwn(config.targets, n);
+  const routeAlert = (routes: typeof config.intake.routes, labels: Record<string, string>) => route(routes, labels, isTarget);
+
   it('routes by the first matching route; target from a label or fixed; severity from the route or the label', () => {
     expect(routeAlert(config.intake.routes, { alertname: 'HighErrorRate', job: 'api', service: 'checkout', severity: 'critical' }))
       .toMatchObject({ routed: true, rule: 'web-errors', target: 'checkout', severity: 'P1' });
@@ -54,6 +62,13 @@ intake:
     expect(severityFromLabel('warning')).toBe('P2');
     expect(severityFromLabel('p0')).toBe('P0');
     expect(severityFromLabel(undefined)).toBe('P2');
+  });
+
+  it('leaves an alert unrouted when its label names a target that is not configured: the sender does not choose what gets fixed', () => {
+    for (const name of ['payments', 'checkout-2', '../etc', 'toString', '__proto__']) {
+      expect(routeAlert(config.intake.routes, { alertname: 'HighErrorRate', job: 'api', service: name }))
+        .toEqual({ routed: false, reason: `route 0 (web-errors) matched, but its 'service' label names '${name}', which is not a configured target` });
+    }
   });
 
   it('makes one alert rule per route rule, naming its runbooks', () => {
@@ -100,5 +115,18 @@ intake:
       "medic.yaml:5:7 intake.routes[0]: give either 'target' or 'target_label', not both",
       "medic.yaml:6:13 intake.routes[0].rule: 'cpu' is already a rule under rules: an alert route names a rule of its own",
     ]);
+  });
+});
+
+describe('template variables of an incident from an alert', () => {
+  it('keep the configured target\'s labels: the alert adds labels, it cannot change them', () => {
+    const target = { name: 'web', labels: { service: 'web', env: 'prod' }, process: null };
+    const incident = {
+      id: 'inc_1', fingerprint: 'f', rule: 'web-errors', target: 'web', severity: 'P2', status: 'open', title: 't',
+      labels: { service: 'postgres', env: 'staging', job: 'api' }, value: 1, source: 'alert', openedAt: 0, updatedAt: 0, resolvedAt: null, silenced: false,
+    } as unknown as Incident;
+    const vars = templateVars('web', target, incident, {});
+    expect(vars['labels']).toEqual({ service: 'web', env: 'prod', job: 'api' });
+    expect(vars['target']).toMatchObject({ name: 'web', labels: { service: 'web', env: 'prod' } });
   });
 });

@@ -71,6 +71,52 @@ describe('/metrics', () => {
     expect(text).toContain('medic_alerts_received_total{source="alertmanager"} 0');
   });
 
+  it('counts an automatic undo that worked, before the next strategy, as a succeeded rollback; one that failed as failed', async () => {
+    const twoTries = `
+name: cool-down-web
+description: Make the CPU cool down, two ways.
+match: { rules: [cpu-high] }
+risk: low
+impact: none
+rollback_plan: each strategy's steps are undone before the next
+strategies:
+  - name: first
+    steps:
+      - { name: prepare, action: record, params: { id: prepare } }
+      - { name: break, action: record, params: { id: break, fail: true } }
+  - name: second
+    steps:
+      - { name: cool, action: record, params: { fix: true } }
+verify: { timeout: 2s, interval: 20ms }
+watch: { duration: 0s }
+`;
+    h = await startHarness({ config, runbooks: [twoTries], onRecord: (p, w) => { if (p['fix'] === true) w['cpu'] = 10; } });
+    metrics = createMetrics(h.engine, { processMetrics: false });
+    const done = h.next('execution:transition', (e) => e.execution.status === 'succeeded');
+    h.world['cpu'] = 99;
+    await done;
+    expect(h.calls.map((c) => `${c.phase} ${String((c.params as Record<string, unknown>)['id'] ?? 'cool')}`))
+      .toEqual(['execute prepare', 'execute break', 'rollback prepare', 'execute cool']);
+    let text = await metrics.text();
+    expect(text).toContain('medic_rollbacks_total{runbook="cool-down-web",result="succeeded"} 1');
+    expect(text).not.toContain('result="failed"');
+    expect(text).toContain('medic_executions_total{runbook="cool-down-web",status="succeeded"} 1');
+
+    // An undo that fails: the execution stops there (a person looks), and the rollback counts as failed.
+    metrics.close();
+    await h.close();
+    const badUndo = twoTries.replace('{ name: prepare, action: record, params: { id: prepare } }',
+      '{ name: prepare, action: exec, params: { argv: ["true"], rollback_argv: ["false"] } }');
+    h = await startHarness({ config, runbooks: [badUndo], onRecord: (p, w) => { if (p['fix'] === true) w['cpu'] = 10; } });
+    metrics = createMetrics(h.engine, { processMetrics: false });
+    const failed = h.next('execution:transition', (e) => e.execution.status === 'failed');
+    h.world['cpu'] = 99;
+    await failed;
+    text = await metrics.text();
+    expect(text).toContain('medic_rollbacks_total{runbook="cool-down-web",result="failed"} 1');
+    expect(text).not.toContain('result="succeeded"');
+  });
+
   it('two engines in one process keep separate registries', async () => {
     h = await startHarness({ config, runbooks: [runbook] });
     const other = await startHarness({ config, runbooks: [runbook] });

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActionError } from '../../src/core/errors.js';
@@ -247,5 +248,33 @@ describe('Supervisor', () => {
     await Promise.all([supervisor.close(), supervisor.close()]);
     expect(alive(pid)).toBe(false);
     await expect(supervisor.start('svc')).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
+
+describe('a supervised child\'s environment', () => {
+  it('has none of the engine\'s secrets (MEDIC_*), but PATH and its own configured env', async () => {
+    const saved = { boot: process.env['MEDIC_BOOTSTRAP_TOKEN'], token: process.env['MEDIC_TOKEN'] };
+    process.env['MEDIC_BOOTSTRAP_TOKEN'] = 'bootstrap-secret-0123456789abcdef';
+    process.env['MEDIC_TOKEN'] = 'medic_superadmin-secret';
+    try {
+      const outDir = mkdtempSync(path.join(tmpdir(), 'medic-child-env-'));
+      cleanups.push(async () => rmSync(outDir, { recursive: true, force: true }));
+      const out = path.join(outDir, 'env.json');
+      const { supervisor } = await setup({
+        args: ['-e', `require('node:fs').writeFileSync(process.env.ENV_OUT, JSON.stringify(process.env));\n${TINY_SERVER}`],
+        env: { PORT: '{{port}}', ENV_OUT: out, GREETING: 'hello' },
+      });
+      await supervisor.start('svc');
+      const env = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>;
+      expect(Object.keys(env).filter((k) => k.startsWith('MEDIC_'))).toEqual([]);
+      expect(JSON.stringify(env)).not.toContain('secret');
+      expect(env['PATH']).toBe(process.env['PATH']);
+      expect(env).toMatchObject({ GREETING: 'hello', ENV_OUT: out });
+    } finally {
+      for (const [k, v] of [['MEDIC_BOOTSTRAP_TOKEN', saved.boot], ['MEDIC_TOKEN', saved.token]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 });

@@ -2,10 +2,12 @@
  * What the public API answers (see docs of /api/v1). Records are the engine's
  * own types, imported for their shape only: nothing of the engine is bundled.
  */
-import type { AuditEntry, Execution, Incident, StepRecord, TimelineEntry } from '../../src/core/records.js';
+import type { AuditEntry, Execution, Incident, StepRecord as EngineStep, TimelineEntry } from '../../src/core/records.js';
 import type { Severity } from '../../src/core/severity.js';
 
-export type { AuditEntry, Execution, Incident, StepRecord, TimelineEntry, Severity };
+export type { AuditEntry, Execution, Incident, TimelineEntry, Severity };
+/** The API never shows a step's rollback state, only whether it has one. */
+export type StepRecord = Omit<EngineStep, 'rollbackState'> & { readonly hasRollbackState: boolean };
 export const SEVERITIES: readonly Severity[] = ['P0', 'P1', 'P2', 'P3'];
 
 export type Role = 'viewer' | 'operator' | 'admin' | 'superadmin';

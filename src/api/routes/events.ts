@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { usable } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { defineRoute, type Route } from '../route.js';
 import { formatSse, type HubEvent } from '../sse.js';
@@ -9,17 +10,18 @@ const eventsQuery = z.strictObject({
 });
 const lastEventIdHeader = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-export function eventRoutes({ hub }: ApiDeps): Route[] {
+export function eventRoutes({ hub, engine, clock }: ApiDeps): Route[] {
   return [
     defineRoute({
       method: 'GET', url: '/api/v1/events', tag: 'events', auth: { role: 'viewer', queryToken: true },
       summary: 'Live changes as Server-Sent Events; resumes after Last-Event-ID',
       description: 'Events: incident, execution (each transition, in order), step, approval, setting, breaker; each `data` is the record '
         + 'with `change` (opened, updated, resolved, created, transition, started, finished, requested, approved, rejected, withdrawn). '
-        + 'A `reset` event means events after your Last-Event-ID are gone: reload. Comments (`: ping`) are heartbeats.',
+        + 'A `reset` event means events after your Last-Event-ID are gone: reload. Comments (`: ping`) are heartbeats. '
+        + 'The stream ends within seconds once its token is revoked or expires.',
       query: eventsQuery,
       response: { contentType: 'text/event-stream', description: 'an endless event stream' },
-      handler: async ({ query, req, reply }) => {
+      handler: async ({ query, req, reply, principal }) => {
         const header = req.headers['last-event-id'];
         const parsed = typeof header === 'string' ? lastEventIdHeader.safeParse(header) : undefined;
         const lastId = parsed?.success ? parsed.data : query.lastEventId;
@@ -46,11 +48,33 @@ export function eventRoutes({ hub }: ApiDeps): Route[] {
         }
         replaying = false;
         queued.forEach(send);
-        const heartbeat = setInterval(() => res.write(': ping\n\n'), hub.heartbeatMs);
+        // The token was checked once, at connect; a stream lives for hours, so it is checked again while it runs.
+        let closed = false;
+        const stillValid = async (): Promise<boolean> => {
+          if (!principal?.tokenId) return false;
+          const token = await engine.store.tokens.get(principal.tokenId).catch(() => undefined);
+          return token !== undefined && usable(token, clock.now());
+        };
+        const recheck = async (then?: () => void) => {
+          if (closed) return;
+          if (!(await stillValid())) {
+            if (closed) return;
+            res.write(': token revoked or expired\n\n');
+            res.end();
+            cleanup();
+            return;
+          }
+          if (!closed) then?.();
+        };
+        const heartbeat = setInterval(() => void recheck(() => res.write(': ping\n\n')), hub.heartbeatMs);
+        const rechecking = setInterval(() => void recheck(), hub.recheckMs);
         heartbeat.unref();
+        rechecking.unref();
         const untrack = hub.track(res);
         const cleanup = () => {
+          closed = true;
           clearInterval(heartbeat);
+          clearInterval(rechecking);
           unsubscribe();
           untrack();
         };

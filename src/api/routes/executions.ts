@@ -3,7 +3,7 @@ import { EXECUTION_STATUSES } from '../../core/records.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { defineRoute, type Route } from '../route.js';
-import { csvOf, execution, id, idParam, name, page, pageQuery, severity, step, text, verdict } from '../schemas.js';
+import { csvOf, execution, id, idParam, name, page, pageQuery, severity, step, stepView, text, verdict } from '../schemas.js';
 
 const listQuery = z.strictObject({
   ...pageQuery,
@@ -49,7 +49,7 @@ export function executionRoutes({ engine, ops }: ApiDeps): Route[] {
       handler: async ({ params: { id: eid } }) => {
         const found = await engine.store.executions.get(eid);
         if (!found) throw new ApiError('not_found', `no execution ${eid}`);
-        return { ...found, steps: await engine.store.executions.steps(eid) };
+        return { ...found, steps: (await engine.store.executions.steps(eid)).map(stepView) };
       },
     }),
     defineRoute({

@@ -16,12 +16,11 @@ import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Severity } from '../core/severity.js';
 import type { Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
-import { Detector, type DetectorSink, type Problem } from './detector.js';
-import { BUSY_EXECUTION_STATUSES } from '../core/execution.js';
-import { ApprovalDeadlines } from './approval-deadlines.js';
+import { Detector, type DetectorSink } from './detector.js';
+import type { ApprovalDeadlines } from './approval-deadlines.js';
 import { EventBus } from './events.js';
-import { Scheduler } from './scheduler.js';
-import { ExecutionControl } from './execution-control.js';
+import type { Scheduler } from './scheduler.js';
+import type { ExecutionControl } from './execution-control.js';
 import { Incidents } from './incidents.js';
 import { ProbeRunner } from './probe-runner.js';
 import { Remediator } from './remediator.js';
@@ -34,8 +33,10 @@ import { runbookDetail, runbookView, validateRunbook, type RunbookDetail, type R
 import { SignalBuffer } from './signals.js';
 import { signalsAround, type SignalSeries } from './signals-around.js';
 import { healthScore, incidentStats, stats, type HealthScoreView, type IncidentStatsView, type StatsView, type StatsWindow } from './stats.js';
-import { Silences, silencedWhy } from './silences.js';
+import { ProblemFlow } from './problem-flow.js';
+import { Silences } from './silences.js';
 import { breakerView, problemViews, type BreakerView, type ProblemView } from './views.js';
+import { wireWorkflows } from './workflows.js';
 
 export interface EngineDeps {
   readonly config: CompiledConfig;
@@ -97,7 +98,7 @@ export class Engine {
     this.settings = initialSettings(config.policy);
     this.rulesByName = new Map(config.rules.map((r) => [r.name, r]));
     // A trend over 2 h needs 2 h of samples: the buffer holds the longest window any rule or check reads.
-    const longest = Math.max(MIN_BUFFER_AGE_MS, ...config.rules.flatMap((r) => r.bands.map((b) => longestWindowMs(b.condition))),
+    const longest = Math.max(MIN_BUFFER_AGE_MS, rulesWindowMs(config.rules),
       ...deps.runbooks.flatMap((rb) => [...rb.verify.checks, ...rb.strategies.flatMap((s) => s.steps.flatMap((st) => (st.when ? [st.when] : [])))].map(longestWindowMs)));
     this.buffer = new SignalBuffer({ maxAgeMs: longest + 60_000, maxPointsPerSeries: 20_000 });
     const audit = this.audit.bind(this);
@@ -135,35 +136,11 @@ export class Engine {
       actions: deps.actionPlugins, supervisor: deps.supervisor, notifier: deps.notifier, targets: config.targets, policy: config.policy,
       runbooks: () => this.deps.runbooks, rules: () => this.rulesByName, baseline: (target) => this.baseline(target), audit,
     });
-    this.approvalDeadlines = new ApprovalDeadlines({
-      store, clock, events: this.events, incidents: this.incidents, notifier: deps.notifier, audit,
-      timeoutMs: () => config.policy.approvalTimeoutMs,
-    });
-    this.scheduler = new Scheduler({
-      clock, events: this.events, schedules: config.schedules, audit,
-      runbooks: () => this.deps.runbooks,
-      autoRemediation: () => this.settings.autoRemediation,
+    ({ approvalDeadlines: this.approvalDeadlines, scheduler: this.scheduler, control: this.control } = wireWorkflows({
+      config, store, clock, events: this.events, incidents: this.incidents, remediator: this.remediator, notifier: deps.notifier, audit,
+      runbooks: () => this.deps.runbooks, autoRemediation: () => this.settings.autoRemediation,
       isSilenced: (target, rule, severity) => this.silences.matching({ rule, target, severity, labels: {} }) !== undefined,
-      state: store.settings,
-      isActive: async (id) => {
-        const e = await store.executions.get(id);
-        return e !== undefined && [...BUSY_EXECUTION_STATUSES, 'awaiting_approval', 'held'].includes(e.status);
-      },
-      request: async (runbook, s, reason) => {
-        const r = await this.remediator.requestManual(runbook, s.target, { actor: `schedule:${s.name}`, dryRun: false, severity: s.severity, incident: null, reason, trigger: 'auto' });
-        return { executionId: r.execution?.id ?? null, verdict: r.verdict.kind, reason: r.verdict.reason };
-      },
-    });
-    this.control = new ExecutionControl({
-      store, clock, events: this.events, incidents: this.incidents, audit,
-      runbooks: () => this.deps.runbooks,
-      start: (execution, runbook) => this.remediator.resumeHeld(execution, runbook),
-      targets: {
-        claimHeld: (execution) => this.remediator.claimHeld(execution),
-        unclaimHeld: (execution) => this.remediator.unclaimHeld(execution),
-        dropHeld: (execution) => this.remediator.dropHeld(execution),
-      },
-    });
+    }));
     this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
     this.intake = new AlertIntake({
       routes: config.intake.routes, clock, log: log.child({ part: 'intake' }), store: store.alerts,
@@ -412,7 +389,7 @@ export class Engine {
     const effective = effectiveRules(this.baseRules(), this.settings.thresholds);
     this.rulesByName = new Map(effective.map((r) => [r.name, r]));
     this.detector.setRules(effective);
-    this.buffer.keepAtLeast(Math.max(0, ...effective.flatMap((r) => r.bands.map((b) => longestWindowMs(b.condition)))) + 60_000);
+    this.buffer.keepAtLeast(rulesWindowMs(effective) + 60_000);
   }
 
   policy(): PolicySettings & { breakerFailures: number; fourEyes: Readonly<Record<Severity, boolean>> } {
@@ -441,52 +418,15 @@ export class Engine {
   }
 
   private sink(): DetectorSink {
+    const flow = new ProblemFlow({
+      incidents: () => this.incidents, remediator: () => this.remediator, silences: () => this.silences,
+      intake: () => this.intake, detector: () => this.detector,
+    });
     return {
-      fired: (p) => this.track(this.onFired(p)),
-      escalated: (p) => this.track(this.incidents.open(p, this.openOptions(p))),
-      cleared: (rule, target, explain) => this.track(this.onCleared(rule, target, explain)),
+      fired: (p) => this.track(flow.fired(p)),
+      escalated: (p) => this.track(flow.escalated(p)),
+      cleared: (rule, target, explain) => this.track(flow.cleared(rule, target, explain)),
     };
-  }
-
-  private async onFired(p: Problem): Promise<void> {
-    const opts = this.openOptions(p);
-    const silence = this.silences.matching({ rule: p.rule.name, target: p.target, severity: p.severity, labels: opts.labels ?? {} });
-    const { incident, created } = await this.incidents.open(p, { ...opts, silencedBy: silence ? silencedWhy(silence) : null });
-    // Recorded, never acted on: the silence's end (refresh) clears the flag and the reconsideration takes over.
-    if (incident.silenced) return;
-    // A silence that started since the incident opened holds from now, even before the next refresh.
-    if (!created && silence) {
-      await this.incidents.setSilenced(incident, true, silencedWhy(silence));
-      return;
-    }
-    if (incident.status === 'open') await this.remediator.consider(incident);
-  }
-
-  /** Alert incidents carry the labels their alerts share (for templates and silences) and are one per rule and target. */
-  private openOptions(p: Problem): { source: 'rule' | 'alert'; labels?: Record<string, string>; identifying?: Record<string, string> } {
-    if (p.rule.origin !== 'alert') return { source: 'rule' };
-    return { source: 'alert', labels: this.intake.commonLabels(p.rule.name, p.target), identifying: {} };
-  }
-
-  private readonly clearing = new Set<string>();
-
-  private async onCleared(rule: CompiledRule, target: string, explain: string): Promise<void> {
-    const incident = this.incidents.findActive(rule.name, target);
-    if (!incident) {
-      this.detector.markActive(rule.name, target, false);
-      return;
-    }
-    // While an execution works on it, its verify is the judge; after that the incident is reopened or resolved there.
-    // While a decision about the target is being recorded, wait: the detector says "cleared" again next time.
-    if (incident.status === 'remediating' || this.remediator.isDeciding(incident.target) || this.clearing.has(incident.id)) return;
-    if (this.incidents.isOpening(incident.id)) return;
-    this.clearing.add(incident.id);
-    try {
-      if (incident.status === 'awaiting_approval') await this.remediator.withdrawApprovals(incident, `the problem cleared by itself: ${explain}`);
-      await this.incidents.move(incident, 'resolved', `no longer holds: ${explain}`);
-    } finally {
-      this.clearing.delete(incident.id);
-    }
   }
 
   private track(p: Promise<unknown>): void {
@@ -534,13 +474,13 @@ export class Engine {
     await this.deps.store.alerts.prune(now - this.deps.config.storage.historyRetentionMs);
   }
 
+  /** What the watch compares a fix against: the last 10 s of error ratio and p95 latency. */
   private baseline(target: string): Record<string, number> {
-    const out: Record<string, number> = {};
-    const now = this.deps.clock.now();
-    for (const name of ['error_ratio', 'latency_p95_ms']) {
-      const pts = this.buffer.points(target, name).filter((p) => p.at > now - 10_000);
-      if (pts.length > 0) out[name] = pts.reduce((a, p) => a + p.value, 0) / pts.length;
-    }
-    return out;
+    return this.buffer.recentMeans(target, ['error_ratio', 'latency_p95_ms'], this.deps.clock.now() - 10_000);
   }
+}
+
+/** The longest window any band of these rules reads. */
+function rulesWindowMs(rules: readonly CompiledRule[]): number {
+  return Math.max(0, ...rules.flatMap((r) => r.bands.map((b) => longestWindowMs(b.condition))));
 }

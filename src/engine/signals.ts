@@ -20,6 +20,16 @@ export class SignalBuffer implements SeriesSource {
     if (ms > this.opts.maxAgeMs) this.opts.maxAgeMs = ms;
   }
 
+  /** The mean of each named signal's samples since `since`; a signal with none is left out. */
+  recentMeans(target: string, names: readonly string[], since: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const name of names) {
+      const pts = this.points(target, name).filter((p) => p.at > since);
+      if (pts.length > 0) out[name] = pts.reduce((a, p) => a + p.value, 0) / pts.length;
+    }
+    return out;
+  }
+
   add(signals: readonly Signal[]): void {
     for (const s of signals) {
       const key = seriesKey(s.target, s.name);

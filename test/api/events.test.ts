@@ -4,33 +4,12 @@ import { buildServer } from '../../src/api/server.js';
 import { EventHub } from '../../src/api/sse.js';
 import type { ExecutionStatus } from '../../src/core/records.js';
 import { EventBus } from '../../src/engine/events.js';
-import { startApiHarness, type ApiHarness } from '../support/api-harness.js';
-import { configYaml } from '../support/engine-harness.js';
+import { startApiHarness, type ApiHarness, COOL_WEB_RUNBOOK, cpuHighConfig } from '../support/api-harness.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { openSse, type SseStream } from '../support/sse.js';
 
-const config = configYaml(`
-policy:
-  cooldown: 0s
-rules:
-  - name: cpu-high
-    targets: [web]
-    value: { signal: cpu, fn: last }
-    bands:
-      - { severity: P2, gt: 85 }
-`);
-const runbook = `
-name: cool-web
-description: Cool the web tier.
-match: { rules: [cpu-high] }
-risk: low
-impact: The web tier restarts.
-rollback_plan: Nothing to undo.
-steps:
-  - { name: cool, action: record, params: { to: 10 } }
-verify: { timeout: 2s, interval: 20ms }
-watch: { duration: 0s }
-`;
+const config = cpuHighConfig(['{ severity: P2, gt: 85 }']);
+const runbook = COOL_WEB_RUNBOOK;
 
 describe('live events (SSE)', () => {
   let h: ApiHarness;

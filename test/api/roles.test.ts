@@ -1,29 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, roleAtLeast, type Role } from '../../src/api/auth.js';
 import { authRole, type Route } from '../../src/api/route.js';
-import { startApiHarness, type ApiHarness } from '../support/api-harness.js';
-import { configYaml } from '../support/engine-harness.js';
+import { startApiHarness, type ApiHarness, COOL_WEB_RUNBOOK, cpuHighConfig } from '../support/api-harness.js';
 
-const config = configYaml(`
-rules:
-  - name: cpu-high
-    targets: [web]
-    value: { signal: cpu, fn: last }
-    bands:
-      - { severity: P1, gt: 95 }
-`);
-const runbook = `
-name: cool-web
-description: Cool the web tier.
-match: { rules: [cpu-high] }
-risk: low
-impact: The web tier restarts.
-rollback_plan: Nothing to undo.
-steps:
-  - { name: cool, action: record, params: { to: 10 } }
-verify: { timeout: 2s, interval: 20ms }
-watch: { duration: 0s }
-`;
+const config = cpuHighConfig(['{ severity: P1, gt: 95 }'], { cooldownZero: false });
+const runbook = COOL_WEB_RUNBOOK;
 
 /** A concrete URL for a route: ids that look real, so nothing but the role decides. */
 function urlOf(r: Route, id: string): string {

@@ -1,31 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Route } from '../../src/api/route.js';
-import { startApiHarness, type ApiHarness } from '../support/api-harness.js';
-import { configYaml } from '../support/engine-harness.js';
+import { startApiHarness, type ApiHarness, COOL_WEB_RUNBOOK, cpuHighConfig } from '../support/api-harness.js';
 
-const config = configYaml(`
-policy:
-  cooldown: 0s
-rules:
-  - name: cpu-high
-    targets: [web]
-    value: { signal: cpu, fn: last }
-    bands:
-      - { severity: P1, gt: 95 }
-      - { severity: P2, gt: 85 }
-`);
-const runbook = `
-name: cool-web
-description: Cool the web tier.
-match: { rules: [cpu-high] }
-risk: low
-impact: The web tier restarts.
-rollback_plan: Nothing to undo.
-steps:
-  - { name: cool, action: record, params: { to: 10 } }
-verify: { timeout: 2s, interval: 20ms }
-watch: { duration: 0s }
-`;
+const config = cpuHighConfig(['{ severity: P1, gt: 95 }', '{ severity: P2, gt: 85 }']);
+const runbook = COOL_WEB_RUNBOOK;
 
 /**
  * Every route against the real engine: each answers what its schema (and so

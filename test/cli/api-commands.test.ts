@@ -1,31 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHarness, type ApiHarness } from '../support/api-harness.js';
+import { startApiHarness, type ApiHarness, COOL_WEB_RUNBOOK, cpuHighConfig } from '../support/api-harness.js';
 import { runCli } from '../support/cli.js';
-import { configYaml } from '../support/engine-harness.js';
 
-const config = configYaml(`
-policy:
-  cooldown: 0s
-rules:
-  - name: cpu-high
-    targets: [web]
-    value: { signal: cpu, fn: last }
-    bands:
-      - { severity: P2, gt: 85 }
-`);
-const runbook = `
-name: cool-web
-description: Cool the web tier.
-match: { rules: [cpu-high] }
-risk: low
-impact: The web tier restarts.
-rollback_plan: Nothing to undo.
-steps:
-  - { name: cool, action: record, params: { to: 10 } }
-verify: { timeout: 2s, interval: 20ms }
-watch: { duration: 0s }
-`;
+const config = cpuHighConfig(['{ severity: P2, gt: 85 }']);
+const runbook = COOL_WEB_RUNBOOK;
 
 /** The CLI commands over the API, as a person and a script use them: tables, --json, and exit codes. */
 describe('CLI commands over the API', () => {

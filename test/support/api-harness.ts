@@ -3,7 +3,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { ROLES, type Role } from '../../src/api/auth.js';
 import { buildServer, type ApiOptions, type MedicServer } from '../../src/api/server.js';
 import type { DB } from '../../src/store/schema.js';
-import { startHarness, type Harness, type HarnessOptions } from './engine-harness.js';
+import { configYaml, startHarness, type Harness, type HarnessOptions } from './engine-harness.js';
 
 /**
  * A real engine (engine-harness) behind the real API server, with one token
@@ -54,3 +54,30 @@ export async function startApiHarness(opts: HarnessOptions & { api?: Partial<Api
     },
   };
 }
+
+/**
+ * The API tests' world: rule cpu-high on target web (signal `cpu`) with these
+ * bands, e.g. `{ severity: P1, gt: 95 }`, and runbook cool-web that fixes it.
+ */
+export function cpuHighConfig(bands: readonly string[], opts: { cooldownZero?: boolean } = {}): string {
+  return configYaml(`${opts.cooldownZero === false ? '' : 'policy:\n  cooldown: 0s\n'}rules:
+  - name: cpu-high
+    targets: [web]
+    value: { signal: cpu, fn: last }
+    bands:
+${bands.map((b) => `      - ${b}`).join('\n')}
+`);
+}
+
+export const COOL_WEB_RUNBOOK = `
+name: cool-web
+description: Cool the web tier.
+match: { rules: [cpu-high] }
+risk: low
+impact: The web tier restarts.
+rollback_plan: Nothing to undo.
+steps:
+  - { name: cool, action: record, params: { to: 10 } }
+verify: { timeout: 2s, interval: 20ms }
+watch: { duration: 0s }
+`;

@@ -1,6 +1,6 @@
 import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 'kysely';
 import { ChainVerifier, GENESIS, canonicalJson, hashEntry, type ChainEntry, type ChainLink } from '../audit/chain.js';
-import { redactSecrets } from '../audit/redact.js';
+import { redactSecrets } from '../core/redact.js';
 import type { AuditEntry } from '../core/records.js';
 import { pageWindow, toCount } from './codec.js';
 import type { StoreDialect } from './dialect.js';

@@ -3,10 +3,11 @@ import { lstat, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ActionError, errorMessage, toActionError } from '../core/errors.js';
-import { absolutePath, FileTooLargeError, formatBytes, MAX_COMPARE_BYTES, readFileCapped } from '../probes/drift.js';
+import { absolutePath, durationParam as duration } from '../core/param-schemas.js';
+import { FileTooLargeError, formatBytes, MAX_COMPARE_BYTES, readFileCapped } from '../drivers/files.js';
 import { inheritedEnv } from '../drivers/env.js';
-import { displayArgv, lastLines, runProgram, type ExecActionOptions } from './exec.js';
-import { durationParam as duration } from './params.js';
+import { displayArgv, lastLines, runProgram } from '../drivers/program.js';
+import type { ExecActionOptions } from './exec.js';
 import type { ActionContext, ActionPlugin } from './types.js';
 
 /**

@@ -3,8 +3,8 @@ import { dirname, join, sep } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { ActionError, errorMessage } from '../core/errors.js';
-import { absolutePath } from '../probes/drift.js';
-import { isTimeoutReason } from './exec.js';
+import { absolutePath } from '../core/param-schemas.js';
+import { isTimeoutReason } from '../drivers/program.js';
 import { compileGlob } from './glob.js';
 import type { ActionPlugin } from './types.js';
 

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { z } from 'zod';
 import { ActionError, errorMessage } from '../core/errors.js';
-import { absolutePath } from '../probes/drift.js';
+import { absolutePath } from '../core/param-schemas.js';
 import { fileError, humanBytes, stopped } from './files-cleanup.js';
 import type { ActionPlugin } from './types.js';
 

@@ -1,10 +1,10 @@
 import { describeFetchError, readBodyCapped, safeUrl } from '../drivers/fetch.js';
-import { durationParam as duration } from './params.js';
+import { durationParam as duration } from '../core/param-schemas.js';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { ActionError } from '../core/errors.js';
-import { isTimeoutReason } from './exec.js';
+import { isTimeoutReason } from '../drivers/program.js';
 import type { ActionContext, ActionOutcome, ActionPlugin } from './types.js';
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { errorMessage } from '../core/errors.js';
 import { displayQuery, displayUrl, mysqlUrl, openSession, parseSqlUrl, sqlName, type SqlLocation, type SqlSession } from '../drivers/sql.js';
-import { mysqlAge, mysqlFilterParams, MYSQL_USER_QUERIES } from '../probes/mysql.js';
-import { durationParam as duration } from './params.js';
+import { mysqlAge, mysqlFilterParams, MYSQL_USER_QUERIES } from '../drivers/sql-queries.js';
+import { durationParam as duration } from '../core/param-schemas.js';
 import { endOutcome, planInfo, type RunningQuery } from './postgres.js';
 import type { ActionContext, ActionPlugin } from './types.js';
 

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { ActionError, errorMessage, toActionError } from '../core/errors.js';
+import { durationParam as duration } from '../core/param-schemas.js';
 import {
   certLocationShape, certSource, checkCertLocation, daysLeft, describeSource, readCertificate,
   type CertReading, type CertSource,
-} from '../probes/tls.js';
+} from '../drivers/tls.js';
 import { inheritedEnv } from '../drivers/env.js';
-import { displayArgv, lastLines, runProgram, type ExecActionOptions } from './exec.js';
-import { durationParam as duration } from './params.js';
+import { displayArgv, lastLines, runProgram } from '../drivers/program.js';
+import type { ExecActionOptions } from './exec.js';
 import type { ActionContext, ActionPlugin } from './types.js';
 
 /**

@@ -1,9 +1,13 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.js';
+import type { NotifierPort } from '../core/notification.js';
 import type { Severity } from '../core/severity.js';
 import type { TargetConfig } from '../config/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
+
+// The executor and the remediator take the notifier from here, with the action types.
+export type { Notification, NotifierPort } from '../core/notification.js';
 
 export interface ActionContext<P> {
   /** Rendered (templates filled in) and parsed by the plugin's schema. */
@@ -53,19 +57,4 @@ export interface ActionPlugin<P = unknown> {
   plan(ctx: ActionContext<P>): Promise<ActionPlanInfo>;
   execute(ctx: ActionContext<P>): Promise<ActionOutcome>;
   rollback?(ctx: ActionContext<P>, state: unknown): Promise<ActionOutcome>;
-}
-
-export interface Notification {
-  readonly event: string;
-  readonly severity: Severity;
-  readonly title: string;
-  readonly text: string;
-  readonly target?: string;
-  readonly incidentId?: string;
-  readonly executionId?: string;
-}
-
-export interface NotifierPort {
-  /** Never throws and never blocks a remediation: delivery happens in the background. */
-  notify(n: Notification): void;
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { BUSY_EXECUTION_STATUSES } from '../core/execution.js';
 import type { CompiledConfig } from '../config/types.js';
-import type { NotifierPort } from '../actions/types.js';
+import type { NotifierPort } from '../core/notification.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
 import { ApprovalDeadlines } from '../remediation/approval-deadlines.js';

@@ -1,4 +1,4 @@
-import type { NotifierPort } from '../actions/types.js';
+import type { NotifierPort } from '../core/notification.js';
 import type { EventBus } from '../core/events.js';
 
 /**

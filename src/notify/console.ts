@@ -1,4 +1,4 @@
-import type { Notification } from '../actions/types.js';
+import type { Notification } from '../core/notification.js';
 
 /**
  * Console channel: one readable line per notification, e.g.

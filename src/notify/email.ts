@@ -1,5 +1,5 @@
 import { createTransport, type Transporter } from 'nodemailer';
-import type { Notification } from '../actions/types.js';
+import type { Notification } from '../core/notification.js';
 import type { SmtpConfig } from '../config/types.js';
 import { dashboardLink } from './http.js';
 import type { ChannelSend } from './types.js';

@@ -1,6 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Notification } from '../actions/types.js';
+import type { Notification } from '../core/notification.js';
 
 /**
  * Log-file channel: appends one JSON object per line, for tools that tail

@@ -1,6 +1,6 @@
 import { redactSecrets, redactString, REDACTED } from '../core/redact.js';
 import type { Logger } from 'pino';
-import type { Notification, NotifierPort } from '../actions/types.js';
+import type { Notification, NotifierPort } from '../core/notification.js';
 import type { ChannelConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';

@@ -1,4 +1,4 @@
-import type { Notification } from '../actions/types.js';
+import type { Notification } from '../core/notification.js';
 import type { Severity } from '../core/severity.js';
 import { dashboardLink, postJson } from './http.js';
 import type { ChannelSend } from './types.js';

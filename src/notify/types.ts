@@ -1,4 +1,4 @@
-import type { Notification } from '../actions/types.js';
+import type { Notification } from '../core/notification.js';
 
 /** One way out; the files next to this one each make one. The signal ends an attempt that takes too long. */
 export interface ChannelSend {

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Notification } from '../actions/types.js';
+import type { Notification } from '../core/notification.js';
 import { postJson } from './http.js';
 import type { ChannelSend } from './types.js';
 

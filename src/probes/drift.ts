@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { absolutePath } from '../core/param-schemas.js';
 import type { Sample } from '../core/signal.js';
+import { MAX_COMPARE_BYTES, readFileCapped } from '../drivers/files.js';
 import type { ProbePlugin } from './types.js';
 
 /**
@@ -26,12 +27,9 @@ import type { ProbePlugin } from './types.js';
  * would read it, through a link if it is one.
  */
 
-/** Config files are small; a file bigger than this is not something to diff on every check. */
-export const MAX_COMPARE_BYTES = 10 * 1024 * 1024;
 export const MAX_TREE_ENTRIES = 10_000;
 export const MAX_TREE_DEPTH = 32;
 
-export const absolutePath = z.string().min(1).refine((p) => isAbsolute(p) && !p.includes('\0'), 'must be an absolute path');
 const sha256Hex = z
   .string()
   .regex(/^[0-9a-fA-F]{64}$/, 'must be a SHA-256 digest: 64 hex digits')
@@ -177,55 +175,6 @@ export async function sameContent(a: string, b: string, opts: { followLinks: boo
   return da.data.equals(db.data);
 }
 
-export class FileTooLargeError extends Error {
-  override readonly name = 'FileTooLargeError';
-  constructor(readonly path: string, readonly maxBytes: number) {
-    super(`${path} is larger than ${formatBytes(maxBytes)}: not read`);
-  }
-}
-
-export interface CappedRead {
-  readonly data: Buffer;
-  /** Permission bits (mode & 0o7777). */
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-}
-
-/**
- * Reads a regular file of at most maxBytes. O_NONBLOCK so that a FIFO put
- * where a file should be cannot hang a thread of the pool in open(); the
- * fstat then refuses it. The cap holds even for a file that grows while read.
- */
-export async function readFileCapped(
-  path: string,
-  maxBytes: number,
-  opts: { noFollow?: boolean; signal?: AbortSignal | undefined } = {},
-): Promise<CappedRead> {
-  opts.signal?.throwIfAborted();
-  const flags = constants.O_RDONLY | constants.O_NONBLOCK | (opts.noFollow ? constants.O_NOFOLLOW : 0);
-  const fh = await open(path, flags);
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-    if (st.size > maxBytes) throw new FileTooLargeError(path, maxBytes);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      opts.signal?.throwIfAborted();
-      const buf = Buffer.allocUnsafe(64 * 1024);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > maxBytes) throw new FileTooLargeError(path, maxBytes);
-      chunks.push(buf.subarray(0, bytesRead));
-    }
-    return { data: Buffer.concat(chunks, total), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
-  } finally {
-    await fh.close();
-  }
-}
-
 async function statOrNull(path: string): Promise<Awaited<ReturnType<typeof stat>> | null> {
   try {
     return await stat(path);
@@ -233,10 +182,4 @@ async function statOrNull(path: string): Promise<Awaited<ReturnType<typeof stat>
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
-  return `${n} bytes`;
 }

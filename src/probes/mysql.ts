@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { durationParam as duration } from '../actions/params.js';
 import { errorMessage } from '../core/errors.js';
+import { durationParam as duration } from '../core/param-schemas.js';
 import type { Sample } from '../core/signal.js';
 import { displayUrl, mysqlUrl, openSession, parseSqlUrl, ProbeSessions, sqlName, type SqlLocation, type SqlSession } from '../drivers/sql.js';
+import { mysqlAge, mysqlFilterParams, MYSQL_USER_QUERIES } from '../drivers/sql-queries.js';
 import type { DatabaseProbe } from './postgres.js';
 import type { ProbeContext } from './types.js';
 
@@ -38,31 +39,6 @@ export const MYSQL_SIGNALS = [
   'cache_hit_ratio',
   'deadlocks',
 ] as const;
-
-/** Seconds a thread has been in its current state; MariaDB has milliseconds, MySQL whole seconds. */
-export function mysqlAge(flavor: SqlSession['flavor']): string {
-  return flavor === 'mariadb' ? 'TIME_MS / 1000' : 'TIME';
-}
-
-/**
- * The running statements of other client connections, optionally of one
- * database and one user: four placeholders (database twice, user twice; NULL
- * for "any"). Command 'Query' already leaves out 'Sleep', 'Binlog Dump',
- * 'Binlog Dump GTID', 'Daemon' and 'Connect' (a replica's I/O thread); the
- * user check leaves out server threads that run statements. mysql.kill_queries
- * ends exactly what this selects.
- */
-export const MYSQL_USER_QUERIES = `COMMAND = 'Query'
-    AND ID <> CONNECTION_ID()
-    AND USER NOT IN ('system user', 'event_scheduler')
-    AND (? IS NULL OR DB = ?)
-    AND (? IS NULL OR USER = ?)`;
-
-export function mysqlFilterParams(p: { database?: string | undefined; user?: string | undefined }): unknown[] {
-  const db = p.database ?? null;
-  const user = p.user ?? null;
-  return [db, db, user, user];
-}
 
 const STATUS_SQL = `SHOW GLOBAL STATUS WHERE Variable_name IN
   ('Threads_connected', 'Innodb_buffer_pool_reads', 'Innodb_buffer_pool_read_requests', 'Innodb_deadlocks')`;

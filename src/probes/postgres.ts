@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { durationParam as duration } from '../actions/params.js';
 import { errorMessage } from '../core/errors.js';
+import { durationParam as duration } from '../core/param-schemas.js';
 import type { Sample } from '../core/signal.js';
 import { displayUrl, openSession, parseSqlUrl, postgresUrl, ProbeSessions, sqlName, type SqlLocation } from '../drivers/sql.js';
+import { PG_AGE, pgUserQueries } from '../drivers/sql-queries.js';
 import type { ProbeContext, ProbePlugin } from './types.js';
 
 /**
@@ -35,24 +36,6 @@ export const POSTGRES_SIGNALS = [
   'cache_hit_ratio',
   'deadlocks',
 ] as const;
-
-/** Seconds since the statement started; clock_timestamp(), since now() is the start of our own transaction. */
-export const PG_AGE = 'EXTRACT(EPOCH FROM clock_timestamp() - query_start)::float8';
-
-/**
- * The running statements of other client sessions, optionally of one
- * database and one role (placeholders typed text, NULL for "any"). The
- * postgres actions end exactly what this selects, so the probe and the fix
- * always agree on what a slow query is and on what is never touched.
- */
-export function pgUserQueries(database: string, user: string): string {
-  return `backend_type = 'client backend'
-    AND state = 'active'
-    AND pid <> pg_backend_pid()
-    AND query_start IS NOT NULL
-    AND (${database}::text IS NULL OR datname = ${database}::text)
-    AND (${user}::text IS NULL OR usename = ${user}::text)`;
-}
 
 /**
  * One round trip. Connections count client backends only:

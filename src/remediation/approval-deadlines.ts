@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Execution } from '../core/records.js';
 import type { Severity } from '../core/severity.js';
-import type { NotifierPort } from '../actions/types.js';
+import type { NotifierPort } from '../core/notification.js';
 import type { Store } from '../store/types.js';
 import type { EventBus } from '../core/events.js';
 import type { Incidents } from '../incidents/incidents.js';

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Notification } from '../../src/actions/types.js';
+import type { Notification } from '../../src/core/notification.js';
 import type { ChannelConfig } from '../../src/config/types.js';
 import { silentLogger } from '../../src/drivers/log.js';
 import { createNotifier, redactChannel, type Notifier } from '../../src/notify/notifier.js';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Notification } from '../../src/actions/types.js';
+import type { Notification } from '../../src/core/notification.js';
 import type { ChannelConfig } from '../../src/config/types.js';
 import type { Severity } from '../../src/core/severity.js';
 import { silentLogger } from '../../src/drivers/log.js';

@@ -7,7 +7,8 @@ import type { ProbeConfig, TargetConfig } from '../../src/config/types.js';
 import type { Sample } from '../../src/core/signal.js';
 import { systemClock } from '../../src/drivers/clock.js';
 import { silentLogger } from '../../src/drivers/log.js';
-import { driftProbe, driftProbeParams, MAX_COMPARE_BYTES, treeDrift, type DriftProbeParams } from '../../src/probes/drift.js';
+import { MAX_COMPARE_BYTES } from '../../src/drivers/files.js';
+import { driftProbe, driftProbeParams, treeDrift, type DriftProbeParams } from '../../src/probes/drift.js';
 import type { ProbeContext } from '../../src/probes/types.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 

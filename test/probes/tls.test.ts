@@ -14,7 +14,8 @@ import { INITIAL_RULE_STATE, stepRule, type RuleSpec } from '../../src/core/dete
 import type { Sample } from '../../src/core/signal.js';
 import { systemClock } from '../../src/drivers/clock.js';
 import { silentLogger } from '../../src/drivers/log.js';
-import { certSource, tlsProbe, tlsProbeParams, type TlsProbeParams } from '../../src/probes/tls.js';
+import { certSource } from '../../src/drivers/tls.js';
+import { tlsProbe, tlsProbeParams, type TlsProbeParams } from '../../src/probes/tls.js';
 import type { ProbeContext } from '../../src/probes/types.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 import { MemorySeries } from '../core/series.js';

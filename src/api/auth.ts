@@ -1,6 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Store, TokenRecord } from '../store/types.js';
+
+export type TokenStore = Store['tokens'];
 import { ApiError } from './errors.js';
 
 /**
@@ -47,13 +49,13 @@ export function bearerOf(header: unknown): string | null {
 }
 
 export class Authenticator {
-  constructor(private readonly store: Store, private readonly clock: Clock) {}
+  constructor(private readonly tokens: TokenStore, private readonly clock: Clock) {}
 
   /** The principal of a secret; 401 when it is unknown, revoked or expired (one message for all three). */
   async verify(secret: string | null): Promise<Principal> {
     if (secret === null) throw new ApiError('unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
     const hash = hashToken(secret);
-    const token = await this.store.tokens.findByHash(hash);
+    const token = await this.tokens.findByHash(hash);
     // The lookup is by hash already; compare again in constant time so timing says nothing about near misses.
     if (!token || !timingSafeEqual(Buffer.from(token.hash, 'hex'), Buffer.from(hash, 'hex')) || !usable(token, this.clock.now()) || !isRole(token.role)) {
       throw new ApiError('unauthorized', 'invalid, expired or revoked token');

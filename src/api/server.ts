@@ -5,12 +5,11 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { redactString } from '../core/redact.js';
 import { systemClock } from '../drivers/clock.js';
-import type { Engine } from '../engine/engine.js';
+import type { EngineApi } from '../engine/api-port.js';
 import type { EngineMetrics } from '../metrics/metrics.js';
 import type { Notifier } from '../notify/notifier.js';
 import { Authenticator } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import type { EngineOps } from './engine-ops.js';
 import { ApiError, toApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerRoutes, zodToApiError, type Route } from './route.js';
@@ -38,9 +37,8 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const VERSION = '0.1.0';
 
 export interface ApiOptions {
-  readonly engine: Engine;
-  /** Defaults to the engine itself (api-contract.md's operations). */
-  readonly ops?: EngineOps;
+  /** The engine's port (src/engine/api-port.ts), never the Engine itself. */
+  readonly engine: EngineApi;
   readonly clock?: Clock;
   /** Access log (debug) and unexpected errors (error). Default: the engine's nothing. */
   readonly log?: Logger;
@@ -80,9 +78,9 @@ export function buildServer(opts: ApiOptions): MedicServer {
       void (reply as FastifyReply).status(e.status).send(e.toBody());
     },
   });
-  const tokens = new Tokens(engine.store, clock, (kind, subject, result, details, actor) => engine.audit(kind, subject, result, details, actor));
-  const hub = new EventHub(engine.events, clock, opts.events);
-  const deps: ApiDeps = { engine, ops: opts.ops ?? engine, tokens, hub, clock };
+  const tokens = new Tokens(engine.tokens, clock, (kind, subject, result, details, actor) => engine.audit(kind, subject, result, details, actor));
+  const hub = new EventHub(engine, clock, opts.events);
+  const deps: ApiDeps = { engine, tokens, hub, clock };
 
   const registered: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
@@ -119,7 +117,7 @@ export function buildServer(opts: ApiOptions): MedicServer {
     ...(opts.notifier ? notificationRoutes(opts.notifier) : []), ...(opts.metrics ? metricsRoutes(opts.metrics) : []),
     ...(opts.routes?.(deps) ?? []),
   );
-  registerRoutes(app, routes, new Authenticator(engine.store, clock));
+  registerRoutes(app, routes, new Authenticator(engine.tokens, clock));
   return Object.assign(app, { medic: { routes, registered, tokens, hub } });
 }
 

@@ -40,7 +40,7 @@ export class EventHub {
   private readonly offs: (() => void)[];
   private next: number;
 
-  constructor(events: EventBus, clock: Clock, opts: EventHubOptions = {}) {
+  constructor(events: Pick<EventBus, 'on'>, clock: Clock, opts: EventHubOptions = {}) {
     this.capacity = opts.capacity ?? 2000;
     this.heartbeatMs = opts.heartbeatMs ?? 15_000;
     this.recheckMs = opts.recheckMs ?? 5_000;

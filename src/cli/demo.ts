@@ -77,7 +77,7 @@ export interface DemoToken {
  */
 async function demoToken(rt: Runtime, dataDir: string): Promise<DemoToken> {
   const file = join(dataDir, DEMO_TOKEN_FILE);
-  if ((await rt.engine.store.tokens.count()) === 0) {
+  if ((await rt.api.tokens.count()) === 0) {
     const created = await rt.server.medic.tokens.create({ name: 'demo', role: 'superadmin' }, 'demo');
     writeFileSync(file, `${created.token}\n`, { mode: 0o600 });
     return { file, secret: created.token };

@@ -6,6 +6,7 @@ import { ConfigError } from '../config/errors.js';
 import { builtinActions } from '../actions/index.js';
 import { buildServer, type MedicServer } from '../api/server.js';
 import { systemClock } from '../drivers/clock.js';
+import { engineApi, type EngineApi } from '../engine/api-port.js';
 import { Engine } from '../engine/engine.js';
 import { narrate } from '../engine/narrator.js';
 import { createMetrics } from '../metrics/metrics.js';
@@ -18,6 +19,8 @@ import { Supervisor } from '../supervisor/supervisor.js';
 
 export interface Runtime {
   readonly engine: Engine;
+  /** What the CLI's in-process commands ask of the engine (the same port the API has). */
+  readonly api: EngineApi;
   readonly server: MedicServer;
   readonly supervisor: Supervisor;
   /** Where the API listens, e.g. http://127.0.0.1:7070. */
@@ -53,9 +56,10 @@ export async function startRuntime(config: CompiledConfig, opts: RuntimeOptions)
     probePlugins: builtinProbes, actionPlugins: builtinActions, supervisor, notifier,
   });
   const stopNarrating = opts.narrate ? narrate(engine.events, opts.narrate, () => clock.now()) : () => {};
-  const metrics = createMetrics(engine, { notifier });
+  const api = engineApi(engine);
+  const metrics = createMetrics(api, { notifier });
   const bridge = bridgeNotifications(engine.events, notifier);
-  const server = buildServer({ engine, clock, bodyLimit: config.api.bodyLimit, log: opts.log.child({ part: 'api' }), metrics, notifier });
+  const server = buildServer({ engine: api, clock, bodyLimit: config.api.bodyLimit, log: opts.log.child({ part: 'api' }), metrics, notifier });
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -73,7 +77,7 @@ export async function startRuntime(config: CompiledConfig, opts: RuntimeOptions)
     await engine.start();
     if (opts.bootstrapToken) await server.medic.tokens.bootstrap(opts.bootstrapToken);
     const address = await server.listen({ host: config.server.host, port: config.server.port });
-    return { engine, server, supervisor, url: address, close };
+    return { engine, api, server, supervisor, url: address, close };
   } catch (err) {
     await close();
     throw err;

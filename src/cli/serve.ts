@@ -47,7 +47,7 @@ export function registerServe(program: Command): void {
         const bootstrapToken = process.env['MEDIC_BOOTSTRAP_TOKEN'];
         const rt = await startRuntime(config, { log, narrate: process.stdout, ...(bootstrapToken ? { bootstrapToken } : {}) });
         process.stdout.write(`medic: serving on ${rt.url} (config ${config.file})\n`);
-        if ((await rt.engine.store.tokens.count()) === 0) {
+        if ((await rt.api.tokens.count()) === 0) {
           process.stdout.write('medic: no API tokens yet: restart with MEDIC_BOOTSTRAP_TOKEN=<a secret of 20+ characters> to make the first (superadmin) one\n');
         }
         await runUntilSignal(rt.close);

@@ -1,13 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Incident } from '../core/records.js';
 import { SEVERITIES, type Severity } from '../core/severity.js';
-import type { Engine } from '../engine/engine.js';
+import type { EngineApi } from '../engine/api-port.js';
 import type { Notifier } from '../notify/notifier.js';
 
 /**
  * Medic's own metrics (SPEC §8) in one registry per engine, never the global
  * one: a process (or a test) may run several engines. Counters and histograms
- * follow engine.events; gauges are read from the engine when scraped.
+ * follow the engine's events; gauges are read through its port when scraped.
  */
 export interface EngineMetrics {
   readonly registry: Registry;
@@ -26,7 +26,7 @@ export interface MetricsOptions {
 
 const TERMINAL = new Set(['succeeded', 'failed', 'rolled_back', 'rejected', 'cancelled', 'dry_run', 'shadowed']);
 
-export function createMetrics(engine: Engine, opts: MetricsOptions = {}): EngineMetrics {
+export function createMetrics(engine: EngineApi, opts: MetricsOptions = {}): EngineMetrics {
   const registry = new Registry();
   if (opts.processMetrics ?? true) {
     collectDefaultMetrics({ register: registry });
@@ -54,14 +54,14 @@ export function createMetrics(engine: Engine, opts: MetricsOptions = {}): Engine
     name: 'medic_incidents_open', help: 'Incidents not yet resolved, by severity.', labelNames: ['severity'], registers: r,
     collect() {
       this.reset();
-      const counts = countBySeverity(engine.incidents.activeList());
+      const counts = countBySeverity(engine.activeIncidents());
       for (const s of SEVERITIES) this.set({ severity: s }, counts[s]);
     },
   });
   new Gauge({
     name: 'medic_approvals_pending', help: 'Executions waiting for a person\'s approval.', registers: r,
     async collect() {
-      const page = await engine.store.executions.list({ status: ['awaiting_approval'], limit: 0 });
+      const page = await engine.listExecutions({ status: ['awaiting_approval'], limit: 0 });
       this.set(page.total);
     },
   });
@@ -69,7 +69,7 @@ export function createMetrics(engine: Engine, opts: MetricsOptions = {}): Engine
     name: 'medic_circuit_breaker_open', help: 'Circuit breakers per runbook and target key: 1 open, 0 closed.', labelNames: ['key'], registers: r,
     collect() {
       this.reset();
-      for (const b of engine.remediator.breakerList()) this.set({ key: b.key }, b.state === 'open' ? 1 : 0);
+      for (const b of engine.breakerList()) this.set({ key: b.key }, b.state === 'open' ? 1 : 0);
     },
   });
   new Gauge({
@@ -88,19 +88,19 @@ export function createMetrics(engine: Engine, opts: MetricsOptions = {}): Engine
   // cannot tell (failed is also where a successful undo of the last strategy ends).
   const undoFailed = new Map<string, boolean>();
   const offs = [
-    engine.events.on('step:finished', ({ execution, step }) => {
+    engine.on('step:finished', ({ execution, step }) => {
       if (step.phase !== 'rollback') return;
       undoFailed.set(execution.id, (undoFailed.get(execution.id) ?? false) || step.status === 'rollback_failed');
     }),
-    engine.events.on('incident:opened', ({ incident }) => problems.inc({ rule: incident.rule, severity: incident.severity })),
-    engine.events.on('incident:resolved', ({ incident }) => {
+    engine.on('incident:opened', ({ incident }) => problems.inc({ rule: incident.rule, severity: incident.severity })),
+    engine.on('incident:resolved', ({ incident }) => {
       if (incident.resolvedAt !== null) ttr.observe(Math.max(0, incident.resolvedAt - incident.openedAt) / 1000);
     }),
-    engine.events.on('execution:created', ({ execution }) => {
+    engine.on('execution:created', ({ execution }) => {
       // Dry runs and shadowed plans are born finished.
       if (TERMINAL.has(execution.status)) executions.inc({ runbook: execution.runbook, status: execution.status });
     }),
-    engine.events.on('execution:transition', ({ execution, from }) => {
+    engine.on('execution:transition', ({ execution, from }) => {
       if (from === 'rolling_back') {
         // No undo seen (a rollback resumed after a restart): judge by where it went.
         const failed = undoFailed.get(execution.id) ?? execution.status === 'failed';
@@ -113,7 +113,7 @@ export function createMetrics(engine: Engine, opts: MetricsOptions = {}): Engine
         duration.observe({ runbook: execution.runbook }, Math.max(0, (execution.finishedAt ?? engine.now()) - execution.startedAt) / 1000);
       }
     }),
-    engine.events.on('alerts:received', (e) => {
+    engine.on('alerts:received', (e) => {
       alerts.inc({ source: e.source }, e.received);
       if (e.deduplicated > 0) deduplicated.inc(e.deduplicated);
       if (e.unrouted > 0) unrouted.inc({ source: e.source }, e.unrouted);

@@ -7,6 +7,7 @@ import { EventBus } from '../../src/core/events.js';
 import { startApiHarness, type ApiHarness, COOL_WEB_RUNBOOK, cpuHighConfig } from '../support/api-harness.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { openSse, type SseStream } from '../support/sse.js';
+import { engineApi } from '../../src/engine/api-port.js';
 
 const config = cpuHighConfig(['{ severity: P2, gt: 85 }']);
 const runbook = COOL_WEB_RUNBOOK;
@@ -92,7 +93,7 @@ describe('live events (SSE)', () => {
   it('ends a stream promptly once its token is revoked, and one whose token expires', async () => {
     // Heartbeats an hour apart: only the token re-check can end these streams.
     const clock = new FakeClock(Date.now());
-    const other = buildServer({ engine: h.engine, clock, events: { heartbeatMs: 3_600_000, recheckMs: 20 } });
+    const other = buildServer({ engine: engineApi(h.engine), clock, events: { heartbeatMs: 3_600_000, recheckMs: 20 } });
     await other.listen({ host: '127.0.0.1', port: 0 });
     const url = `http://127.0.0.1:${(other.server.address() as AddressInfo).port}/api/v1/events`;
     try {
@@ -123,7 +124,7 @@ describe('live events (SSE)', () => {
   });
 
   it('ends open streams when the server stops, so stopping never hangs on them', async () => {
-    const other = buildServer({ engine: h.engine });
+    const other = buildServer({ engine: engineApi(h.engine) });
     await other.listen({ host: '127.0.0.1', port: 0 });
     const tok = await other.medic.tokens.create({ name: 'sse-close', role: 'viewer' }, 'test');
     const s = await openSse(`http://127.0.0.1:${(other.server.address() as AddressInfo).port}/api/v1/events`, { authorization: `Bearer ${tok.token}` });

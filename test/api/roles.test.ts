@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, roleAtLeast, type Role } from '../../src/api/auth.js';
 import { authRole, type Route } from '../../src/api/route.js';
 import { startApiHarness, type ApiHarness, COOL_WEB_RUNBOOK, cpuHighConfig } from '../support/api-harness.js';
+import { engineApi } from '../../src/engine/api-port.js';
 
 const config = cpuHighConfig(['{ severity: P1, gt: 95 }'], { cooldownZero: false });
 const runbook = COOL_WEB_RUNBOOK;
@@ -135,7 +136,7 @@ describe('roles and routes', () => {
     const { startHarness } = await import('../support/engine-harness.js');
     const { buildServer } = await import('../../src/api/server.js');
     const bare = await startHarness({ config, runbooks: [] });
-    const server = buildServer({ engine: bare.engine });
+    const server = buildServer({ engine: engineApi(bare.engine) });
     try {
       expect(await server.medic.tokens.bootstrap(secret)).toBe(true);
       const who = await server.inject({ method: 'GET', url: '/api/v1/whoami', headers: { authorization: `Bearer ${secret}` } });

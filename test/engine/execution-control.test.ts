@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Execution, StepRecord } from '../../src/core/records.js';
 import type { Store } from '../../src/store/types.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
+import { engineApi } from '../../src/engine/api-port.js';
 
 const config = configYaml('policy:\n  cooldown: 0s\n');
 
@@ -90,7 +91,7 @@ describe('resume and abandon over HTTP', () => {
   it('POST /api/v1/executions/:id/resume and /abandon decide a held execution, with the actor recorded', async () => {
     const { buildServer } = await import('../../src/api/server.js');
     await held();
-    const app = buildServer({ engine: h.engine });
+    const app = buildServer({ engine: engineApi(h.engine) });
     const { token: dana } = await app.medic.tokens.create({ name: 'dana', role: 'admin' }, 'test');
     const { token: viewer } = await app.medic.tokens.create({ name: 'vic', role: 'viewer' }, 'test');
     const as = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildServer, type MedicServer } from '../../src/api/server.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
+import { engineApi } from '../../src/engine/api-port.js';
 
 const SECRET = 'am-shared-secret-0123456789';
 
@@ -78,7 +79,7 @@ describe('the same alert group replayed', () => {
 
   it('100 times, concurrently, from two Alertmanagers: one incident, exactly one execution; resolved resolves it', async () => {
     h = await startHarness({ config, runbooks: [runbook] });
-    app = buildServer({ engine: h.engine });
+    app = buildServer({ engine: engineApi(h.engine) });
     const created = h.next('execution:created');
     const sends = Array.from({ length: 100 }, (_, i) => post(amPayload('firing', { externalURL: i % 2 === 0 ? 'http://am-a:9093' : 'http://am-b:9093' })));
     const answers = await Promise.all(sends);
@@ -112,7 +113,7 @@ describe('the same alert group replayed', () => {
 
   it('refuses a wrong secret and a payload that is not version 4, naming the field', async () => {
     h = await startHarness({ config, runbooks: [runbook] });
-    app = buildServer({ engine: h.engine });
+    app = buildServer({ engine: engineApi(h.engine) });
     const wrong = await post(amPayload('firing'), 'Bearer not-the-secret');
     expect(wrong.statusCode).toBe(401);
     expect(wrong.body).not.toContain(SECRET);
@@ -135,7 +136,7 @@ describe('the same alert group replayed', () => {
 
   it('records an unrouted alert (stored, listed, counted), and the generic webhook routes the same way', async () => {
     h = await startHarness({ config, runbooks: [runbook] });
-    app = buildServer({ engine: h.engine });
+    app = buildServer({ engine: engineApi(h.engine) });
     const other = await app.inject({
       method: 'POST', url: '/api/v1/intake/webhook', headers: { authorization: `Bearer ${SECRET}` },
       payload: { alerts: [{ labels: { alertname: 'DiskFull', instance: 'db1' } }] },

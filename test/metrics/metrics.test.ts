@@ -7,6 +7,7 @@ import { createNotifier } from '../../src/notify/notifier.js';
 import { silentLogger } from '../../src/drivers/log.js';
 import { havePrometheus, PROMTOOL } from '../support/processes.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
+import { engineApi } from '../../src/engine/api-port.js';
 
 const config = configYaml(`
 policy:
@@ -54,7 +55,7 @@ describe('/metrics', () => {
 
   it('counts what the engine did: problems, executions by status, durations, open incidents, time to recover', async () => {
     h = await startHarness({ config, runbooks: [runbook], onRecord: (_p, w) => { w['cpu'] = 10; } });
-    metrics = createMetrics(h.engine, { processMetrics: false });
+    metrics = createMetrics(engineApi(h.engine), { processMetrics: false });
     const resolved = h.next('incident:resolved');
     h.world['cpu'] = 99;
     await resolved;
@@ -91,7 +92,7 @@ verify: { timeout: 2s, interval: 20ms }
 watch: { duration: 0s }
 `;
     h = await startHarness({ config, runbooks: [twoTries], onRecord: (p, w) => { if (p['fix'] === true) w['cpu'] = 10; } });
-    metrics = createMetrics(h.engine, { processMetrics: false });
+    metrics = createMetrics(engineApi(h.engine), { processMetrics: false });
     const done = h.next('execution:transition', (e) => e.execution.status === 'succeeded');
     h.world['cpu'] = 99;
     await done;
@@ -108,7 +109,7 @@ watch: { duration: 0s }
     const badUndo = twoTries.replace('{ name: prepare, action: record, params: { id: prepare } }',
       '{ name: prepare, action: exec, params: { argv: ["true"], rollback_argv: ["false"] } }');
     h = await startHarness({ config, runbooks: [badUndo], onRecord: (p, w) => { if (p['fix'] === true) w['cpu'] = 10; } });
-    metrics = createMetrics(h.engine, { processMetrics: false });
+    metrics = createMetrics(engineApi(h.engine), { processMetrics: false });
     const failed = h.next('execution:transition', (e) => e.execution.status === 'failed');
     h.world['cpu'] = 99;
     await failed;
@@ -121,8 +122,8 @@ watch: { duration: 0s }
     h = await startHarness({ config, runbooks: [runbook] });
     const other = await startHarness({ config, runbooks: [runbook] });
     try {
-      metrics = createMetrics(h.engine, { processMetrics: false });
-      const second = createMetrics(other.engine, { processMetrics: false });
+      metrics = createMetrics(engineApi(h.engine), { processMetrics: false });
+      const second = createMetrics(engineApi(other.engine), { processMetrics: false });
       other.engine.events.emit('alerts:received', { source: 'webhook', received: 3, firing: 3, resolved: 0, deduplicated: 0, unrouted: 0 });
       expect(await second.text()).toContain('medic_alerts_received_total{source="webhook"} 3');
       expect(await metrics.text()).toContain('medic_alerts_received_total{source="webhook"} 0');
@@ -137,8 +138,8 @@ watch: { duration: 0s }
     const notifier = createNotifier([{ type: 'console', name: 'ops', events: null, minSeverity: 'P3', retries: 0, timeoutMs: 1000 }], silentLogger, {
       createChannel: (c) => ({ name: c.name, send: async () => { throw new Error('down'); } }),
     });
-    metrics = createMetrics(h.engine, { notifier });
-    const app = buildServer({ engine: h.engine, metrics, notifier });
+    metrics = createMetrics(engineApi(h.engine), { notifier });
+    const app = buildServer({ engine: engineApi(h.engine), metrics, notifier });
     try {
       const resolved = h.next('incident:resolved');
       h.world['cpu'] = 99;

@@ -4,6 +4,7 @@ import { ROLES, type Role } from '../../src/api/auth.js';
 import { buildServer, type ApiOptions, type MedicServer } from '../../src/api/server.js';
 import type { DB } from '../../src/store/schema.js';
 import { configYaml, startHarness, type Harness, type HarnessOptions } from './engine-harness.js';
+import { engineApi } from '../../src/engine/api-port.js';
 
 /**
  * A real engine (engine-harness) behind the real API server, with one token
@@ -20,7 +21,7 @@ export interface ApiHarness extends Harness {
 
 export async function startApiHarness(opts: HarnessOptions & { api?: Partial<ApiOptions> }): Promise<ApiHarness> {
   const h = await startHarness(opts);
-  const server = buildServer({ engine: h.engine, ...(opts.log ? { log: opts.log } : {}), ...opts.api });
+  const server = buildServer({ engine: engineApi(h.engine), ...(opts.log ? { log: opts.log } : {}), ...opts.api });
   await server.ready();
   const tokens = {} as Record<Role, string>;
   for (const role of ROLES) tokens[role] = (await server.medic.tokens.create({ name: `${role}-tok`, role }, 'test')).token;

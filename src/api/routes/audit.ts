@@ -18,7 +18,7 @@ export function auditRoutes({ engine }: ApiDeps): Route[] {
       query: listQuery, response: page(auditEntry),
       handler: async ({ query: q }) => {
         const subject = q.subject ?? q.execution ?? q.incident;
-        const p = await engine.store.audit.list({
+        const p = await engine.listAudit({
           limit: q.limit, offset: q.offset, since: q.since, until: q.until, kind: q.kind, actor: q.actor, subject,
         });
         return { items: p.items, total: p.total, limit: q.limit, offset: q.offset };
@@ -28,7 +28,7 @@ export function auditRoutes({ engine }: ApiDeps): Route[] {
       method: 'GET', url: '/api/v1/audit/verify', tag: 'audit', auth: 'viewer',
       summary: 'Verify the hash chain',
       response: z.object({ ok: z.boolean(), checked: z.number(), firstBad: z.object({ seq: z.number(), reason: z.string() }).nullable() }),
-      handler: async () => engine.store.audit.verify(),
+      handler: async () => engine.verifyAudit(),
     }),
   ];
 }

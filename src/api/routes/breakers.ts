@@ -6,17 +6,17 @@ import { items, loose } from '../schemas.js';
 const breaker = loose({ key: z.string(), state: z.enum(['open', 'closed']), failures: z.array(z.number()), openedAt: z.number().nullable() });
 const keyParam = z.strictObject({ key: z.string().min(3).max(260).regex(/^[\w.-]+@[\w.:-]+$/, 'not a breaker key (runbook@target)') });
 
-export function breakerRoutes({ ops }: ApiDeps): Route[] {
+export function breakerRoutes({ engine }: ApiDeps): Route[] {
   return [
     defineRoute({
       method: 'GET', url: '/api/v1/breakers', tag: 'breakers', auth: 'viewer',
       summary: 'Circuit breakers with their failure history', response: items(breaker),
-      handler: async () => ({ items: await ops.breakerList() }),
+      handler: async () => ({ items: await engine.breakerList() }),
     }),
     defineRoute({
       method: 'POST', url: '/api/v1/breakers/:key/reset', tag: 'breakers', auth: 'superadmin',
       summary: 'Close a circuit breaker', params: keyParam, response: breaker,
-      handler: async ({ params, actor }) => ops.resetBreaker(params.key, actor),
+      handler: async ({ params, actor }) => engine.resetBreaker(params.key, actor),
     }),
   ];
 }

@@ -52,7 +52,7 @@ export function eventRoutes({ hub, engine, clock }: ApiDeps): Route[] {
         let closed = false;
         const stillValid = async (): Promise<boolean> => {
           if (!principal?.tokenId) return false;
-          const token = await engine.store.tokens.get(principal.tokenId).catch(() => undefined);
+          const token = await engine.tokens.get(principal.tokenId).catch(() => undefined);
           return token !== undefined && usable(token, clock.now());
         };
         const recheck = async (then?: () => void) => {

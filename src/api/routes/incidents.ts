@@ -21,7 +21,7 @@ const signalsQuery = z.strictObject({
   after: z.coerce.number().int().min(0).max(30 * 24 * HOUR).default(HOUR).meta({ description: 'ms after it opened' }),
 });
 
-export function incidentRoutes({ engine, ops }: ApiDeps): Route[] {
+export function incidentRoutes({ engine }: ApiDeps): Route[] {
   return [
     defineRoute({
       method: 'GET', url: '/api/v1/incidents', tag: 'incidents', auth: 'viewer',
@@ -30,12 +30,12 @@ export function incidentRoutes({ engine, ops }: ApiDeps): Route[] {
       handler: async ({ query: q }) => {
         if (q.sort !== 'openedAt') {
           // The store sorts by openedAt; other sorts take the filtered set (bounded) and sort it here.
-          const all = await engine.store.incidents.list({ ...q, limit: 10_000, offset: 0 });
+          const all = await engine.listIncidents({ ...q, limit: 10_000, offset: 0 });
           const key = q.sort === 'severity' ? (i: { severity: string }) => i.severity : (i: { updatedAt: number }) => i.updatedAt;
           const sorted = [...all.items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (q.order === 'asc' ? 1 : -1));
           return { items: sorted.slice(q.offset, q.offset + q.limit), total: all.total, limit: q.limit, offset: q.offset };
         }
-        const p = await engine.store.incidents.list(q);
+        const p = await engine.listIncidents(q);
         return { items: p.items, total: p.total, limit: q.limit, offset: q.offset };
       },
     }),
@@ -44,18 +44,18 @@ export function incidentRoutes({ engine, ops }: ApiDeps): Route[] {
       summary: 'Incident counts by rule, severity and status',
       query: rangeQuery,
       response: loose({ byRule: z.record(z.string(), z.number()), bySeverity: z.record(z.string(), z.number()), byStatus: z.record(z.string(), z.number()), total: z.number() }),
-      handler: async ({ query }) => ops.incidentStats(query),
+      handler: async ({ query }) => engine.incidentStats(query),
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/incidents/:id', tag: 'incidents', auth: 'viewer',
       summary: 'One incident with its timeline and executions',
       params: idParam, response: incident.extend({ timeline: z.array(timelineEntry), executions: z.array(execution) }),
       handler: async ({ params: { id } }) => {
-        const found = await engine.store.incidents.get(id);
+        const found = await engine.getIncident(id);
         if (!found) throw new ApiError('not_found', `no incident ${id}`);
         const [timeline, executions] = await Promise.all([
-          engine.store.incidents.timeline(id),
-          engine.store.executions.list({ incidentId: id, limit: 100, order: 'asc' }),
+          engine.incidentTimeline(id),
+          engine.listExecutions({ incidentId: id, limit: 100, order: 'asc' }),
         ]);
         return { ...found, timeline, executions: executions.items };
       },
@@ -66,8 +66,8 @@ export function incidentRoutes({ engine, ops }: ApiDeps): Route[] {
       params: idParam, query: signalsQuery,
       response: z.object({ series: z.array(z.object({ name: z.string(), points: z.array(z.object({ at: z.number(), value: z.number() })) })) }),
       handler: async ({ params: { id }, query }) => {
-        if (!(await engine.store.incidents.get(id))) throw new ApiError('not_found', `no incident ${id}`);
-        return ops.signalsAround(id, query.before, query.after);
+        if (!(await engine.getIncident(id))) throw new ApiError('not_found', `no incident ${id}`);
+        return engine.signalsAround(id, query.before, query.after);
       },
     }),
   ];

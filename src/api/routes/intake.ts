@@ -57,9 +57,9 @@ function intakeAuth(secret: string | null, source: string): RouteAuth {
 }
 
 export function intakeRoutes({ engine }: ApiDeps): Route[] {
-  const cfg = engine.config.intake;
+  const cfg = engine.intakeConfig;
   const receive = async (source: 'alertmanager' | 'webhook', sender: string, alerts: IncomingAlert[]) => {
-    const { result, persisted } = engine.intake.accept(source, sender, alerts);
+    const { result, persisted } = engine.receiveAlerts(source, sender, alerts);
     try {
       await persisted;
     } catch {
@@ -94,7 +94,7 @@ export function intakeRoutes({ engine }: ApiDeps): Route[] {
       method: 'GET', url: '/api/v1/intake/alerts', tag: 'intake', auth: 'viewer',
       summary: 'Received alerts, newest first, with what became of each', query: listQuery, response: page(alertRecord),
       handler: async ({ query }) => {
-        const p = await engine.store.alerts.list(query);
+        const p = await engine.listAlerts(query);
         return { items: p.items, total: p.total, limit: query.limit, offset: query.offset };
       },
     }),
@@ -102,7 +102,7 @@ export function intakeRoutes({ engine }: ApiDeps): Route[] {
       method: 'GET', url: '/api/v1/intake/unrouted', tag: 'intake', auth: 'viewer',
       summary: 'Alerts no route matched (kept for a person to route or ignore)', query: unroutedQuery, response: page(alertRecord),
       handler: async ({ query }) => {
-        const p = await engine.store.alerts.list({ ...query, outcome: ['unrouted'] });
+        const p = await engine.listAlerts({ ...query, outcome: ['unrouted'] });
         return { items: p.items, total: p.total, limit: query.limit, offset: query.offset };
       },
     }),
@@ -111,7 +111,7 @@ export function intakeRoutes({ engine }: ApiDeps): Route[] {
       summary: 'Rule and target pairs with alerts firing now, and the intake\'s counters',
       response: items(z.object({ rule: z.string(), target: z.string(), alerts: z.number().int(), severity: z.enum(SEVERITIES) }))
         .extend({ counts: z.object({ received: z.number().int(), deduplicated: z.number().int(), unrouted: z.number().int() }) }),
-      handler: async () => ({ items: engine.intake.firing(), counts: engine.intake.counts() }),
+      handler: async () => ({ items: engine.firingAlerts(), counts: engine.intakeCounts() }),
     }),
   ];
 }

@@ -7,12 +7,12 @@ import { items, loose, nameParam } from '../schemas.js';
 const runbookView = loose({ name: z.string(), description: z.string().nullable().optional(), risk: z.string(), strategies: z.array(z.unknown()) });
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'] as const;
 
-export function runbookRoutes({ ops }: ApiDeps): Route[] {
+export function runbookRoutes({ engine }: ApiDeps): Route[] {
   return [
     defineRoute({
       method: 'GET', url: '/api/v1/runbooks', tag: 'runbooks', auth: 'viewer',
       summary: 'Loaded runbooks', response: items(runbookView),
-      handler: async () => ({ items: ops.runbookList() }),
+      handler: async () => ({ items: engine.runbookList() }),
     }),
     defineRoute({
       method: 'POST', url: '/api/v1/runbooks/validate', tag: 'runbooks', auth: 'viewer',
@@ -20,13 +20,13 @@ export function runbookRoutes({ ops }: ApiDeps): Route[] {
       body: z.union([z.string().max(512 * 1024), z.record(z.string(), z.unknown())]),
       bodyTypes: [JSON_TYPE, ...YAML_TYPES],
       response: z.object({ valid: z.boolean(), errors: z.array(z.object({ line: z.number().nullable(), field: z.string(), message: z.string() })) }),
-      handler: async ({ body }) => ops.validateRunbook(typeof body === 'string' ? body : JSON.stringify(body)),
+      handler: async ({ body }) => engine.validateRunbook(typeof body === 'string' ? body : JSON.stringify(body)),
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/runbooks/:name', tag: 'runbooks', auth: 'viewer',
       summary: 'One runbook in full', params: nameParam, response: runbookView,
       handler: async ({ params }) => {
-        const rb = ops.runbook(params.name);
+        const rb = engine.runbook(params.name);
         if (!rb) throw new ApiError('not_found', `no runbook ${params.name}`);
         return rb;
       },

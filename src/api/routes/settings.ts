@@ -18,19 +18,19 @@ const settingsView = loose({
   cooldownMs: z.number(),
 });
 
-export function settingsRoutes({ ops }: ApiDeps): Route[] {
+export function settingsRoutes({ engine }: ApiDeps): Route[] {
   return [
     defineRoute({
       method: 'GET', url: '/api/v1/settings', tag: 'settings', auth: 'viewer',
       summary: 'Run-time settings: kill switch, mode, rate limits, cooldown, rule thresholds',
       response: settingsView,
-      handler: async () => ops.settingsView(),
+      handler: async () => engine.settingsView(),
     }),
     defineRoute({
       method: 'PATCH', url: '/api/v1/settings', tag: 'settings', auth: 'superadmin',
       summary: 'Change settings at run time; each change is audited and applies without a restart',
       body: patchBody, response: settingsView,
-      handler: async ({ body, actor }) => ops.changeSettings(body, actor),
+      handler: async ({ body, actor }) => engine.changeSettings(body, actor),
     }),
   ];
 }

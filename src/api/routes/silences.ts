@@ -16,12 +16,12 @@ const createBody = z.strictObject({
 });
 const silence = loose({ id: z.string(), matchers: z.array(matcher), startsAt: z.number(), endsAt: z.number(), createdBy: z.string(), comment: z.string(), state: z.enum(['active', 'pending', 'expired']) });
 
-export function silenceRoutes({ clock, ops }: ApiDeps): Route[] {
+export function silenceRoutes({ clock, engine }: ApiDeps): Route[] {
   return [
     defineRoute({
       method: 'GET', url: '/api/v1/silences', tag: 'silences', auth: 'viewer',
       summary: 'Silences: active, pending and expired', response: items(silence),
-      handler: async () => ({ items: await ops.silences.list() }),
+      handler: async () => ({ items: await engine.listSilences() }),
     }),
     defineRoute({
       method: 'POST', url: '/api/v1/silences', tag: 'silences', auth: 'operator', status: 201,
@@ -32,13 +32,13 @@ export function silenceRoutes({ clock, ops }: ApiDeps): Route[] {
         if (endsAt === undefined) throw new ApiError('bad_request', 'body: endsAt or duration is required', [{ in: 'body', field: 'endsAt', message: 'required (or duration)' }]);
         if (body.endsAt !== undefined && body.duration !== undefined) throw new ApiError('bad_request', 'body: endsAt and duration: give one, not both');
         if (endsAt <= startsAt) throw new ApiError('bad_request', 'body.endsAt: must be after startsAt', [{ in: 'body', field: 'endsAt', message: 'must be after startsAt' }]);
-        return ops.silences.create({ matchers: body.matchers, ...(body.startsAt !== undefined ? { startsAt } : {}), endsAt, comment: body.comment }, actor);
+        return engine.createSilence({ matchers: body.matchers, ...(body.startsAt !== undefined ? { startsAt } : {}), endsAt, comment: body.comment }, actor);
       },
     }),
     defineRoute({
       method: 'DELETE', url: '/api/v1/silences/:id', tag: 'silences', auth: 'operator',
       summary: 'Expire a silence now', params: z.strictObject({ id }), response: silence,
-      handler: async ({ params, actor }) => ops.silences.expire(params.id, actor),
+      handler: async ({ params, actor }) => engine.expireSilence(params.id, actor),
     }),
   ];
 }

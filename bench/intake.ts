@@ -70,7 +70,7 @@ intake:
       runbook: bench-first-step
 runbooks: { paths: [bench-first-step.yaml] }
 notify: { channels: [] }
-`, join(dir, 'medic.yaml'), { probes: builtinProbes });
+`, join(dir, 'medic.yaml'), { probes: builtinProbes() });
   const rt = await startRuntime(config, { log: silentLogger });
   const url = `${rt.url}/api/v1/intake/alertmanager`;
   try {

@@ -19,7 +19,7 @@ export function registerBacktest(program: Command): void {
     .action((opts: { signals: string; config: string; json?: boolean }) => {
       try {
         if (!existsSync(opts.config)) throw new Error(`no config file ${opts.config} (--config)`);
-        const config = loadConfig(opts.config, { probes: builtinProbes });
+        const config = loadConfig(opts.config, { probes: builtinProbes() });
         const loaded = loadRunbooks(config.runbookPaths, { actions: builtinActions, settleMs: config.policy.settleMs });
         if (loaded.errors) throw loaded.errors;
         const signals = parseSignalFile(readFileSync(opts.signals, 'utf8'), opts.signals);

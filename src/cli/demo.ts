@@ -38,7 +38,7 @@ export async function startDemo(opts: DemoOptions): Promise<Runtime & { demoUrl:
   const demoPort = opts.demoPort === 0 ? await freePorts(4) : opts.demoPort;
   doc.setIn(['targets', 0, 'process', 'port'], demoPort);
   opts.configure?.(doc);
-  const config = compileConfig(String(doc), file, { probes: builtinProbes, overrides: { port: opts.port, dataDir: opts.dataDir } });
+  const config = compileConfig(String(doc), file, { probes: builtinProbes(), overrides: { port: opts.port, dataDir: opts.dataDir } });
   const log = createLogger({ level: opts.logLevel ?? 'error' });
   const rt = await startRuntime(config, {
     log, ...(opts.narrate ? { narrate: opts.narrate } : {}), ...(opts.bootstrapToken ? { bootstrapToken: opts.bootstrapToken } : {}),

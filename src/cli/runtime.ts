@@ -28,7 +28,10 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export const registries = { probes: builtinProbes, actions: builtinActions };
+/** The plugins, for checking config and runbooks (validate): a fresh set, as for an engine. */
+export function registries() {
+  return { probes: builtinProbes(), actions: builtinActions };
+}
 
 /**
  * Builds and starts everything `serve` and `demo` run, in dependency order,
@@ -53,7 +56,7 @@ export async function startRuntime(config: CompiledConfig, opts: RuntimeOptions)
   const notifier = createNotifier(config.notify.channels, opts.log.child({ part: 'notify' }), { clock });
   const engine = new Engine({
     config, runbooks: loaded.runbooks, store, clock, log: opts.log,
-    probePlugins: builtinProbes, actionPlugins: builtinActions, supervisor, notifier,
+    probePlugins: builtinProbes(), actionPlugins: builtinActions, supervisor, notifier,
   });
   const stopNarrating = opts.narrate ? narrate(engine.events, opts.narrate, () => clock.now()) : () => {};
   const api = engineApi(engine);

@@ -42,7 +42,7 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'log level', 'info')
     .action(async (opts: { config: string; port?: number; dataDir?: string; logLevel: string }) => {
       try {
-        const config = loadConfig(opts.config, { probes: builtinProbes, overrides: overridesFrom(opts) });
+        const config = loadConfig(opts.config, { probes: builtinProbes(), overrides: overridesFrom(opts) });
         const log = createLogger({ level: opts.logLevel });
         const bootstrapToken = process.env['MEDIC_BOOTSTRAP_TOKEN'];
         const rt = await startRuntime(config, { log, narrate: process.stdout, ...(bootstrapToken ? { bootstrapToken } : {}) });

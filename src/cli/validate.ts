@@ -15,7 +15,7 @@ export function registerValidate(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const { ok, report } = validatePaths(targets, registries);
+      const { ok, report } = validatePaths(targets, registries());
       (ok ? process.stdout : process.stderr).write(`${report.join('\n')}\n`);
       process.exitCode = ok ? 0 : 1;
     });

@@ -455,11 +455,10 @@ interface ProbeScope {
 }
 
 /**
- * The probes' connections, one per probe and URL. ProbePlugin has no stop
- * hook, but the engine calls the teardown that `watch` returns when it stops:
- * the database probes implement `watch` (emitting nothing) for that alone.
- * Idle connections close themselves after the probe's interval + 10 s (at
- * most 2 min), so a long interval reconnects rather than holding a slot.
+ * The probes' connections, one per probe and URL, closed by the plugin's
+ * close() when its engine stops. Idle connections close themselves after the
+ * probe's interval + 10 s (at most 2 min), so a long interval reconnects
+ * rather than holding a slot.
  */
 export class ProbeSessions {
   private readonly sessions = new Map<string, SharedSession>();
@@ -473,16 +472,6 @@ export class ProbeSessions {
       this.sessions.set(key, shared);
     }
     return shared;
-  }
-
-  /** For `watch`: returns the teardown that closes this probe's connection. */
-  watch(ctx: ProbeScope, url: string): () => void {
-    const key = `${ctx.probe.name}\0${url}`;
-    return () => {
-      const shared = this.sessions.get(key);
-      this.sessions.delete(key);
-      void shared?.close();
-    };
   }
 
   async closeAll(): Promise<void> {

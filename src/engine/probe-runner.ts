@@ -55,12 +55,18 @@ export class ProbeRunner {
     }
   }
 
+  /** Stops the checks, then closes every plugin: the engine's set (builtinProbes) is its own. */
   async stop(): Promise<void> {
     if (this.stopper.signal.aborted) return;
     this.stopper.abort();
     for (const s of this.scheduled) s.unwatch?.();
     await Promise.allSettled(this.loops);
     this.loops = [];
+    const plugins = new Set(this.deps.plugins.values());
+    const closing = [...plugins].map((p) => p.close?.());
+    for (const r of await Promise.allSettled(closing)) {
+      if (r.status === 'rejected') this.deps.log.warn({ err: errorMessage(r.reason) }, 'probe plugin did not close');
+    }
   }
 
   /** Runs every pull probe of the target now (or joins the check already running) and waits for it. */

@@ -139,4 +139,3 @@ export const linuxHostReader: HostReader = {
   },
 };
 
-export const hostProbe = createHostProbe();

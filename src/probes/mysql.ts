@@ -56,8 +56,6 @@ export function createMysqlProbe(): DatabaseProbe<MysqlProbeParams> {
     type: 'mysql',
     schema: mysqlProbeParams,
     produces: MYSQL_SIGNALS,
-    // Nothing is pushed: watch only ties the probe's connection to the engine's lifetime (see ProbeSessions).
-    watch: (ctx) => sessions.watch(ctx, ctx.params.url),
     async check(ctx) {
       const shared = sessions.get(ctx, ctx.params.url, (signal) => open(ctx, signal));
       try {
@@ -116,4 +114,3 @@ export function mysqlSamples(stats: MysqlStats): Sample[] {
   return samples;
 }
 
-export const mysqlProbe = createMysqlProbe();

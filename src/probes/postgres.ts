@@ -71,7 +71,7 @@ interface StatsRow {
   deadlocks: number;
 }
 
-/** The plugin, plus close() for whoever runs checks outside the engine (tests, one-off CLI checks). */
+/** A plugin that holds connections: close() is not optional. */
 export type DatabaseProbe<P> = ProbePlugin<P> & { close(): Promise<void> };
 
 export function createPostgresProbe(): DatabaseProbe<PostgresProbeParams> {
@@ -80,8 +80,6 @@ export function createPostgresProbe(): DatabaseProbe<PostgresProbeParams> {
     type: 'postgres',
     schema: postgresProbeParams,
     produces: POSTGRES_SIGNALS,
-    // Nothing is pushed: watch only ties the probe's connection to the engine's lifetime (see ProbeSessions).
-    watch: (ctx) => sessions.watch(ctx, ctx.params.url),
     async check(ctx) {
       const shared = sessions.get(ctx, ctx.params.url, (signal) => open(ctx, signal));
       try {
@@ -127,4 +125,3 @@ function round(v: number, digits: number): number {
   return Math.round(v * f) / f;
 }
 
-export const postgresProbe = createPostgresProbe();

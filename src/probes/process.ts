@@ -22,59 +22,63 @@ const TICKS_PER_SECOND = 100;
 const UP_STATES: readonly ReplicaState[] = ['running', 'starting', 'stopping'];
 
 /** CPU time seen at the previous check, per probe and pid, for the delta. */
-const cpuSeen = new Map<string, Map<number, { ticks: number; at: number }>>();
+type CpuSeen = Map<string, Map<number, { ticks: number; at: number }>>;
 
 /**
  * A supervised process group (or a pidfile's process): up or not, replicas
  * running, memory and CPU. A crash is reported from the supervisor's exit
  * event itself (`watch`), so detection does not wait for the next check.
  */
-export const processProbe: ProbePlugin<ProcessProbeParams> = {
-  type: 'process',
-  schema: paramsSchema,
-  produces: ['process_up', 'process_stopped', 'process_replicas_running', 'process_rss_mb', 'process_cpu_percent'],
+export function createProcessProbe(): ProbePlugin<ProcessProbeParams> {
+  // One plugin serves every process probe of an engine: the CPU baselines are keyed by probe name.
+  const cpuSeen: CpuSeen = new Map();
+  return {
+    type: 'process',
+    schema: paramsSchema,
+    produces: ['process_up', 'process_stopped', 'process_replicas_running', 'process_rss_mb', 'process_cpu_percent'],
 
-  watch(ctx, emit) {
-    if (ctx.params.pidfile !== undefined) return () => undefined;
-    const target = ctx.probe.target;
-    const offExit = ctx.supervisor.on('exit', (e) => {
-      if (e.target === target && !e.expected) emit([{ name: 'process_up', value: 0 }]);
-    });
-    const offReady = ctx.supervisor.on('ready', (e) => {
-      if (e.target !== target) return;
-      const status = ctx.supervisor.status(target);
-      emit([{ name: 'process_up', value: status ? upValue(status) : 1 }]);
-    });
-    return () => {
-      offExit();
-      offReady();
-    };
-  },
+    watch(ctx, emit) {
+      if (ctx.params.pidfile !== undefined) return () => undefined;
+      const target = ctx.probe.target;
+      const offExit = ctx.supervisor.on('exit', (e) => {
+        if (e.target === target && !e.expected) emit([{ name: 'process_up', value: 0 }]);
+      });
+      const offReady = ctx.supervisor.on('ready', (e) => {
+        if (e.target !== target) return;
+        const status = ctx.supervisor.status(target);
+        emit([{ name: 'process_up', value: status ? upValue(status) : 1 }]);
+      });
+      return () => {
+        offExit();
+        offReady();
+      };
+    },
 
-  async check(ctx) {
-    const key = ctx.probe.name;
-    if (ctx.params.pidfile !== undefined) {
-      const pid = await readPidfile(ctx.params.pidfile);
-      const alive = pid !== null && isAlive(pid);
-      const samples: Sample[] = [{ name: 'process_up', value: alive ? 1 : 0 }];
-      if (alive) samples.push(...(await usage(key, [pid], ctx.clock.now())));
-      return samples;
-    }
-    const status = ctx.supervisor.status(ctx.probe.target);
-    if (!status) throw new Error(`target "${ctx.probe.target}" has no supervised process and the probe names no pidfile`);
-    const pids = status.replicas.flatMap((r) => (r.state === 'running' && r.pid !== null ? [r.pid] : []));
-    // Stopped on purpose (process.stop, the emergency shutdown): not "down". Reporting
-    // process_up 0 here would make the crash rule start again what a person stopped.
-    if (status.replicas.length > 0 && status.replicas.every((r) => r.state === 'stopped' && (r.lastExit === null || r.lastExit.expected))) {
-      return [{ name: 'process_stopped', value: 1 }, { name: 'process_replicas_running', value: 0 }];
-    }
-    return [
-      { name: 'process_up', value: upValue(status) },
-      { name: 'process_replicas_running', value: pids.length },
-      ...(await usage(key, pids, ctx.clock.now())),
-    ];
-  },
-};
+    async check(ctx) {
+      const key = ctx.probe.name;
+      if (ctx.params.pidfile !== undefined) {
+        const pid = await readPidfile(ctx.params.pidfile);
+        const alive = pid !== null && isAlive(pid);
+        const samples: Sample[] = [{ name: 'process_up', value: alive ? 1 : 0 }];
+        if (alive) samples.push(...(await usage(cpuSeen, key, [pid], ctx.clock.now())));
+        return samples;
+      }
+      const status = ctx.supervisor.status(ctx.probe.target);
+      if (!status) throw new Error(`target "${ctx.probe.target}" has no supervised process and the probe names no pidfile`);
+      const pids = status.replicas.flatMap((r) => (r.state === 'running' && r.pid !== null ? [r.pid] : []));
+      // Stopped on purpose (process.stop, the emergency shutdown): not "down". Reporting
+      // process_up 0 here would make the crash rule start again what a person stopped.
+      if (status.replicas.length > 0 && status.replicas.every((r) => r.state === 'stopped' && (r.lastExit === null || r.lastExit.expected))) {
+        return [{ name: 'process_stopped', value: 1 }, { name: 'process_replicas_running', value: 0 }];
+      }
+      return [
+        { name: 'process_up', value: upValue(status) },
+        { name: 'process_replicas_running', value: pids.length },
+        ...(await usage(cpuSeen, key, pids, ctx.clock.now())),
+      ];
+    },
+  };
+}
 
 function upValue(status: GroupStatus): number {
   const wanted = status.replicas.slice(0, status.desired);
@@ -86,7 +90,7 @@ function upValue(status: GroupStatus): number {
  * pid's share of one core (a hot replica is the problem, not the average).
  * CPU needs two looks at a pid, so a pid seen for the first time gives none.
  */
-async function usage(key: string, pids: readonly number[], now: number): Promise<Sample[]> {
+async function usage(cpuSeen: CpuSeen, key: string, pids: readonly number[], now: number): Promise<Sample[]> {
   const previous = cpuSeen.get(key) ?? new Map<number, { ticks: number; at: number }>();
   const next = new Map<number, { ticks: number; at: number }>();
   let rssKb = 0;

@@ -99,7 +99,6 @@ export function createPrometheusTextProbe(): ProbePlugin<PrometheusTextParams> {
   };
 }
 
-export const prometheusTextProbe = createPrometheusTextProbe();
 
 async function scrape(url: string, ctx: ProbeContext<PrometheusTextParams>): Promise<ScrapeResult> {
   try {

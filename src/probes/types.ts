@@ -23,6 +23,10 @@ export interface ProbeContext<P> {
  * emits samples as things happen (a process exit). A probe may do both.
  * A failed check should return samples that say so (e.g. http_up 0) rather
  * than throw; a throw is recorded as `probe_error` 1 for that probe.
+ *
+ * A plugin is built per engine (src/probes/index.ts, builtinProbes()), never at
+ * import: what it keeps between checks (connections, baselines) belongs to one
+ * engine, and the engine calls `close` when it stops.
  */
 export interface ProbePlugin<P = unknown> {
   readonly type: string;
@@ -31,4 +35,6 @@ export interface ProbePlugin<P = unknown> {
   readonly produces: readonly string[];
   check?(ctx: ProbeContext<P>): Promise<Sample[]>;
   watch?(ctx: ProbeContext<P>, emit: (samples: Sample[]) => void): () => void;
+  /** Lets go of what the plugin holds (database connections); called once, after the last check. */
+  close?(): Promise<void>;
 }

@@ -66,7 +66,7 @@ intake:
       runbook: clear-demo-faults
 runbooks: { paths: [clear-demo-faults.yaml] }
 notify: { channels: [] }
-`, join(dir, 'medic.yaml'), { probes: builtinProbes });
+`, join(dir, 'medic.yaml'), { probes: builtinProbes() });
     rt = await startRuntime(config, { log: silentLogger });
     const medicPort = new URL(rt.url).port;
 

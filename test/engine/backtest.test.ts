@@ -78,7 +78,7 @@ describe('backtest', () => {
       'cpu-high P2 cool-down run', 'cpu-high P2 cool-down run', 'disk-full P1 free-disk approval',
     ]);
 
-    const config = compileConfig(configYaml(rules), '/virtual/medic.yaml', { probes: builtinProbes });
+    const config = compileConfig(configYaml(rules), '/virtual/medic.yaml', { probes: builtinProbes() });
     const { runbooks } = h.engine;
     const events = backtest(config, runbooks, parseSignalFile(exported, 'exported.jsonl'));
     const opened = events.filter((e) => e.event === 'opened');

@@ -18,7 +18,7 @@ intake:
       severity: P1
     - matchers: ['alertname="Slow"']
       rule: down
-`, 'medic.yaml', { probes: builtinProbes });
+`, 'medic.yaml', { probes: builtinProbes() });
 
 const alert = (fingerprint: string, status: 'firing' | 'resolved', over: Partial<IncomingAlert> = {}): IncomingAlert => ({
   fingerprint, status, labels: { alertname: 'Down', instance: 'web-1' }, annotations: {}, startsAt: 100, endsAt: null, ...over,

@@ -7,7 +7,7 @@ import { matches, parseMatcher } from '../../src/core/matchers.js';
 import { routeAlert as route, severityFromLabel } from '../../src/intake/router.js';
 import { builtinProbes } from '../../src/probes/index.js';
 
-const compile = (yaml: string) => compileConfig(yaml, 'medic.yaml', { probes: builtinProbes });
+const compile = (yaml: string) => compileConfig(yaml, 'medic.yaml', { probes: builtinProbes() });
 
 describe('label matchers, as Alertmanager reads them', () => {
   it('parses the four operators, quoted or not', () => {

@@ -6,13 +6,14 @@ import { silentLogger } from '../../src/drivers/log.js';
 import {
   cpuPercent,
   createHostProbe,
-  hostProbe,
   parseMeminfo,
   parseProcStat,
   type CpuTimes,
   type HostProbeParams,
   type HostReader,
 } from '../../src/probes/host.js';
+
+const hostProbe = createHostProbe();
 import type { ProbePlugin } from '../../src/probes/types.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 

@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample } from '../../src/core/signal.js';
 import { systemClock } from '../../src/drivers/clock.js';
 import { silentLogger } from '../../src/drivers/log.js';
-import { processProbe, type ProcessProbeParams } from '../../src/probes/process.js';
+import { createProcessProbe, type ProcessProbeParams } from '../../src/probes/process.js';
 import type { ProbeContext } from '../../src/probes/types.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
 import { demoSpec, ensureDemoBuilt, eventually, freePorts, harness, nextEvent, target } from '../supervisor/helpers.js';
@@ -21,6 +21,7 @@ afterEach(async () => {
 });
 
 let probeCount = 0;
+const processProbe = createProcessProbe();
 
 function context(supervisor: Supervisor, params: ProcessProbeParams = {}): ProbeContext<ProcessProbeParams> {
   return {

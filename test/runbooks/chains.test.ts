@@ -62,7 +62,7 @@ describe('chains between runbooks', () => {
   });
 
   it('medic validate accepts the three example chains', () => {
-    const { ok, report } = validatePaths(['examples/chains'], real);
+    const { ok, report } = validatePaths(['examples/chains'], real());
     expect(report.filter((l) => !l.startsWith('ok '))).toEqual([]);
     expect(ok).toBe(true);
     expect(report.join('\n')).toMatch(/full-recovery[\s\S]*/);

@@ -83,13 +83,13 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     },
   };
   const actions = new Map<string, ActionPlugin>([...builtinActions, ['record', record as ActionPlugin], ['wait', wait as ActionPlugin]]);
-  const config = compileConfig(opts.config, '/virtual/medic.yaml', { probes: builtinProbes });
+  const config = compileConfig(opts.config, '/virtual/medic.yaml', { probes: builtinProbes() });
   const runbooks = opts.runbooks.map((text, i) => compileRunbookText(text, { file: `/virtual/runbook-${i}.yaml`, actions, settleMs: 0 }));
   const store = await openSqliteStore(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : { file: ':memory:' });
   const notifier: NotifierPort = { notify: (n) => { notifications.push(n); opts.notifier?.notify(n); } };
   const engine = new Engine({
     config, runbooks, store, clock: opts.clock ?? systemClock, log: opts.log ?? silentLogger,
-    probePlugins: builtinProbes, actionPlugins: actions, supervisor: opts.supervisor?.(config) ?? noSupervisor, notifier,
+    probePlugins: builtinProbes(), actionPlugins: actions, supervisor: opts.supervisor?.(config) ?? noSupervisor, notifier,
   });
   await opts.prepare?.(store);
   await engine.start();

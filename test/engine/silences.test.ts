@@ -37,7 +37,7 @@ describe('silences in the engine', () => {
 
   it('records a matching incident as silenced and acts on it once the silence is expired', async () => {
     h = await startHarness({ config, runbooks: [runbook], ...cools });
-    const s = await h.engine.silences.create({ matchers: [{ label: 'tier', op: '=', value: 'web' }, { label: 'rule', op: '=~', value: 'cpu-.*' }], endsAt: Date.now() + 60_000, comment: 'maintenance' }, 'alice');
+    const s = await h.engine.silences.create({ matchers: [{ label: 'tier', op: '=', value: 'web' }, { label: 'rule', op: '=~', value: 'cpu-.*' }], endsAt: h.clock.now() + 60_000, comment: 'maintenance' }, 'alice');
     expect(s.state).toBe('active');
 
     const opened = h.next('incident:opened');
@@ -66,7 +66,7 @@ describe('silences in the engine', () => {
     const { incident } = await held;
 
     const silenced = h.next('incident:updated', (e) => e.incident.id === incident.id && e.incident.silenced);
-    await h.engine.silences.create({ matchers: [{ label: 'target', op: '=', value: 'web' }], endsAt: Date.now() + 60_000, comment: 'deploy' }, 'alice');
+    await h.engine.silences.create({ matchers: [{ label: 'target', op: '=', value: 'web' }], endsAt: h.clock.now() + 60_000, comment: 'deploy' }, 'alice');
     await silenced;
     expect((await h.engine.store.incidents.get(incident.id))?.silenced).toBe(true);
 
@@ -79,7 +79,7 @@ describe('silences in the engine', () => {
 
   it('lets the engine act again when the silence ends by the clock', async () => {
     h = await startHarness({ config, runbooks: [runbook], ...cools });
-    await h.engine.silences.create({ matchers: [{ label: 'severity', op: '=', value: 'P2' }], endsAt: Date.now() + 400, comment: 'short' }, 'alice');
+    await h.engine.silences.create({ matchers: [{ label: 'severity', op: '=', value: 'P2' }], endsAt: h.clock.now() + 400, comment: 'short' }, 'alice');
     const opened = h.next('incident:opened');
     h.world['cpu'] = 90;
     expect((await opened).incident.silenced).toBe(true);
@@ -93,7 +93,7 @@ describe('silences in the engine', () => {
 
   it('does not silence what its matchers do not match', async () => {
     h = await startHarness({ config, runbooks: [runbook], ...cools });
-    await h.engine.silences.create({ matchers: [{ label: 'severity', op: '=~', value: 'P[01]' }], endsAt: Date.now() + 60_000, comment: 'only the worst' }, 'alice');
+    await h.engine.silences.create({ matchers: [{ label: 'severity', op: '=~', value: 'P[01]' }], endsAt: h.clock.now() + 60_000, comment: 'only the worst' }, 'alice');
     const fixed = h.next('execution:transition', (e) => e.execution.status === 'succeeded');
     h.world['cpu'] = 90;
     await fixed;
@@ -101,12 +101,12 @@ describe('silences in the engine', () => {
 
   it('refuses bad input with bad_request naming the field, and unknown ids with not_found', async () => {
     h = await startHarness({ config, runbooks: [runbook] });
-    const until = Date.now() + 60_000;
+    const until = h.clock.now() + 60_000;
     const bad = [
       [{ matchers: [{ label: 'target', op: '=~', value: '(web' }], endsAt: until, comment: 'x' }, 'matchers[0].value'],
       [{ matchers: [{ label: 'target', op: '~', value: 'web' }], endsAt: until, comment: 'x' }, 'matchers[0].op'],
       [{ matchers: [], endsAt: until, comment: 'x' }, 'matchers'],
-      [{ matchers: [{ label: 'target', op: '=', value: 'web' }], endsAt: Date.now() - 1, comment: 'x' }, 'endsAt'],
+      [{ matchers: [{ label: 'target', op: '=', value: 'web' }], endsAt: h.clock.now() - 1, comment: 'x' }, 'endsAt'],
       [{ matchers: [{ label: 'target', op: '=', value: 'web' }], endsAt: until, comment: ' ' }, 'comment'],
     ] as const;
     for (const [input, field] of bad) {

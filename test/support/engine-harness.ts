@@ -10,6 +10,7 @@ import { systemClock } from '../../src/drivers/clock.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { EngineEvents, EventName } from '../../src/core/events.js';
 import { silentLogger } from '../../src/drivers/log.js';
+import { FakeClock } from './fake-clock.js';
 import { builtinProbes } from '../../src/probes/index.js';
 import { compileRunbookText } from '../../src/runbooks/compile.js';
 import { openSqliteStore } from '../../src/store/database.js';
@@ -20,9 +21,16 @@ import type { SupervisorPort } from '../../src/supervisor/types.js';
  * A real engine on an in-memory store, with no probes: the test plays the
  * world. `world` values are emitted as signals every 20 ms for target `web`,
  * and `record` actions log their calls and may change the world, as a fix would.
+ *
+ * Time is fake by default: the engine runs on a FakeClock that the harness moves on by 20 ms per
+ * turn of the event loop (feeding the world at each step), so a 2 s verify or a 150 ms step timeout
+ * takes a few real milliseconds, and a duration read from a record is exact. `time: 'real'` runs on
+ * the system clock; a test that moves time itself passes its own `clock`.
  */
 export interface Harness {
   readonly engine: Engine;
+  /** The engine's clock. */
+  readonly clock: Clock;
   readonly world: Record<string, number>;
   readonly calls: { action: string; phase: 'execute' | 'rollback'; params: unknown }[];
   readonly notifications: Notification[];
@@ -46,9 +54,11 @@ export interface HarnessOptions {
   readonly dataDir?: string;
   /** Runs on the fresh store before the engine starts: the state a previous engine left behind. */
   readonly prepare?: (store: Store) => Promise<void>;
-  /** Default: the system clock. */
+  /** A clock the test moves itself; the world is then fed every 20 ms of real time. */
   readonly clock?: Clock;
-  /** Emit the world's values every 20 ms of real time (default true). */
+  /** Without a clock: 'fake' (default, moved by the harness) or 'real' (the system clock). */
+  readonly time?: 'fake' | 'real';
+  /** Emit the world's values every 20 ms (default true). */
   readonly feed?: boolean;
 }
 
@@ -87,27 +97,54 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const runbooks = opts.runbooks.map((text, i) => compileRunbookText(text, { file: `/virtual/runbook-${i}.yaml`, actions, settleMs: 0 }));
   const store = await openSqliteStore(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : { file: ':memory:' });
   const notifier: NotifierPort = { notify: (n) => { notifications.push(n); opts.notifier?.notify(n); } };
+  const pumped = opts.clock === undefined && opts.time !== 'real' ? new FakeClock() : undefined;
+  const clock = opts.clock ?? pumped ?? systemClock;
   const engine = new Engine({
-    config, runbooks, store, clock: opts.clock ?? systemClock, log: opts.log ?? silentLogger,
+    config, runbooks, store, clock, log: opts.log ?? silentLogger,
     probePlugins: builtinProbes(), actionPlugins: actions, supervisor: opts.supervisor?.(config) ?? noSupervisor, notifier,
   });
   await opts.prepare?.(store);
   await engine.start();
   const target = opts.target ?? 'web';
-  const clock = opts.clock ?? systemClock;
-  const timer = setInterval(() => {
+  const feed = (): void => {
     if (opts.feed === false) return;
     const at = clock.now();
     engine.ingest(Object.entries(world).map(([name, value]) => ({ source: 'test', target, name, value, labels: {}, at })));
-  }, 20);
+  };
+  const stopTime = pumped ? pump(pumped, feed) : realFeed(feed);
   return {
-    engine, world, calls, notifications,
+    engine, clock, world, calls, notifications,
     next: (event, pred, timeoutMs = 10_000) => engine.events.waitFor(event, pred, timeoutMs),
     close: async () => {
-      clearInterval(timer);
+      await stopTime();
       await engine.stop();
       await store.close();
     },
+  };
+}
+
+/** Feeds every 20 ms of real time. */
+function realFeed(feed: () => void): () => Promise<void> {
+  const timer = setInterval(feed, 20);
+  return async () => clearInterval(timer);
+}
+
+/**
+ * Moves the fake clock on by 20 ms, then feeds the world, once per turn of the event loop (a real
+ * millisecond apart, so the machine is not spun): time passes only as fast as the engine can follow.
+ */
+function pump(clock: FakeClock, feed: () => void): () => Promise<void> {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await clock.advance(20);
+      feed();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
   };
 }
 

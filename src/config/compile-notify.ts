@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { knownEventPattern, NOTIFICATION_EVENTS } from '../core/notification.js';
 import type { Severity } from '../core/severity.js';
 import { CONFIG_DEFAULTS as D } from './defaults.js';
 import type { IssueList } from './issues.js';
@@ -22,6 +23,12 @@ const REQUIRED: Record<ChannelSpec['type'], readonly (keyof ChannelSpec)[]> = {
 };
 const SPECIFIC = new Set<keyof ChannelSpec>(['path', 'url', 'routing_key', 'secret', 'headers', 'smtp', 'from', 'to']);
 
+function checkEvents(events: readonly string[] | undefined, path: readonly (string | number)[], issues: IssueList): void {
+  events?.forEach((e, j) => {
+    if (!knownEventPattern(e)) issues.add([...path, j], `unknown event '${e}' (known: ${NOTIFICATION_EVENTS.join(', ')}; 'x*' is a prefix)`);
+  });
+}
+
 /** Without a `notify` section, notifications go to the console; `channels: []` turns them off. */
 export function compileChannels(
   specs: readonly ChannelSpec[] | undefined, dashboardUrl: string | null, baseDir: string, issues: IssueList,
@@ -41,6 +48,7 @@ export function compileChannels(
     for (const key of REQUIRED[c.type]) {
       if (c[key] === undefined) issues.add(path, `missing required field '${key}' (type ${c.type})`);
     }
+    checkEvents(c.events, [...path, 'events'], issues);
     const common = {
       name: c.name,
       events: c.events ?? null,

@@ -1,4 +1,5 @@
 import type { Notification } from '../core/notification.js';
+import type { ChannelPlugin } from './types.js';
 
 /**
  * Console channel: one readable line per notification, e.g.
@@ -9,6 +10,12 @@ export interface ConsoleChannelOptions {
   /** Where lines go; process.stdout by default. */
   readonly write?: (line: string) => void;
 }
+
+export const consoleChannel: ChannelPlugin<'console'> = {
+  type: 'console',
+  secrets: () => [],
+  create: (cfg) => createConsoleChannel(cfg),
+};
 
 export function createConsoleChannel(
   cfg: { readonly name: string },

@@ -2,13 +2,19 @@ import { createTransport, type Transporter } from 'nodemailer';
 import type { Notification } from '../core/notification.js';
 import type { SmtpConfig } from '../config/types.js';
 import { dashboardLink } from './http.js';
-import type { ChannelSend } from './types.js';
+import type { ChannelPlugin, ChannelSend } from './types.js';
 
 /**
  * E-mail over SMTP (nodemailer): STARTTLS when the server offers it, or TLS
  * from the start with `secure`. Subject `[Medic P1] <title>`; a plain-text
  * body with the details and a link to the incident.
  */
+export const emailChannel: ChannelPlugin<'email'> = {
+  type: 'email',
+  secrets: (cfg) => (cfg.smtp.password ? [cfg.smtp.password] : []),
+  create: (cfg) => createEmailChannel(cfg),
+};
+
 export function createEmailChannel(cfg: {
   readonly name: string; readonly smtp: SmtpConfig; readonly from: string; readonly to: readonly string[]; readonly dashboardUrl: string | null; readonly timeoutMs: number;
 }): ChannelSend {

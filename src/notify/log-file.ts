@@ -1,6 +1,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Notification } from '../core/notification.js';
+import type { ChannelPlugin } from './types.js';
 
 /**
  * Log-file channel: appends one JSON object per line, for tools that tail
@@ -8,6 +9,12 @@ import type { Notification } from '../core/notification.js';
  * notifier delivers to a channel one notification at a time, so lines never
  * interleave.
  */
+export const logFileChannel: ChannelPlugin<'log'> = {
+  type: 'log',
+  secrets: () => [],
+  create: (cfg) => createLogFileChannel(cfg),
+};
+
 export function createLogFileChannel(cfg: { readonly name: string; readonly path: string }): {
   readonly name: string;
   send(n: Notification, at: number): Promise<void>;

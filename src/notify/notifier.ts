@@ -6,13 +6,8 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { severityRank } from '../core/severity.js';
 import { systemClock } from '../drivers/clock.js';
-import { createConsoleChannel } from './console.js';
-import { createEmailChannel } from './email.js';
-import { createLogFileChannel } from './log-file.js';
-import { createPagerDutyChannel } from './pagerduty.js';
-import { createSlackChannel } from './slack.js';
+import { channelSecrets, createChannel } from './channels.js';
 import type { ChannelSend } from './types.js';
-import { createWebhookChannel } from './webhook.js';
 
 /**
  * The notifier: routes each notification to the channels that want it (by
@@ -89,38 +84,6 @@ interface Route {
 
 const RECENT = 200;
 
-export function defaultChannel(cfg: ChannelConfig): DeliveryChannel {
-  switch (cfg.type) {
-    case 'console': return createConsoleChannel(cfg);
-    case 'log': return createLogFileChannel(cfg);
-    case 'slack': return createSlackChannel(cfg);
-    case 'pagerduty': return createPagerDutyChannel(cfg);
-    case 'webhook': return createWebhookChannel(cfg);
-    case 'email': return createEmailChannel(cfg);
-  }
-}
-
-/** The values in a channel's config that must never appear in a log line or an API answer. */
-export function channelSecrets(cfg: ChannelConfig): string[] {
-  switch (cfg.type) {
-    case 'slack': return [cfg.url];
-    case 'pagerduty': return [cfg.routingKey];
-    case 'webhook': return [...(cfg.secret ? [cfg.secret] : []), ...Object.values(cfg.headers), ...urlSecrets(cfg.url)];
-    case 'email': return cfg.smtp.password ? [cfg.smtp.password] : [];
-    default: return [];
-  }
-}
-
-/** A URL's password and query values. */
-function urlSecrets(url: string): string[] {
-  try {
-    const u = new URL(url);
-    return [u.password, ...u.searchParams.values()].filter((s) => s.length >= 4);
-  } catch {
-    return [];
-  }
-}
-
 /** A channel's config fit to show: every secret value replaced. */
 export function redactChannel(cfg: ChannelConfig): Record<string, unknown> {
   const masked = JSON.parse(scrub(JSON.stringify(cfg), channelSecrets(cfg))) as Record<string, unknown>;
@@ -147,7 +110,7 @@ export function createNotifier(
 ): Notifier {
   const clock = opts.clock ?? systemClock;
   const maxQueue = opts.maxQueue ?? 1000;
-  const build = opts.createChannel ?? defaultChannel;
+  const build = opts.createChannel ?? createChannel;
   const backoff = opts.backoffMs ?? ((n: number) => Math.min(60_000, 1000 * 2 ** n));
   const stopper = new AbortController();
   const recent: Delivery[] = [];

@@ -1,7 +1,7 @@
 import type { Notification } from '../core/notification.js';
 import type { Severity } from '../core/severity.js';
 import { dashboardLink, postJson } from './http.js';
-import type { ChannelSend } from './types.js';
+import type { ChannelPlugin, ChannelSend } from './types.js';
 
 /**
  * PagerDuty Events API v2. One alert per incident (dedup_key
@@ -9,6 +9,12 @@ import type { ChannelSend } from './types.js';
  * failures trigger it, Medic starting a fix acknowledges it, a verified fix
  * or a resolved incident resolves it.
  */
+export const pagerDutyChannel: ChannelPlugin<'pagerduty'> = {
+  type: 'pagerduty',
+  secrets: (cfg) => [cfg.routingKey],
+  create: (cfg) => createPagerDutyChannel(cfg),
+};
+
 export function createPagerDutyChannel(cfg: { readonly name: string; readonly url: string; readonly routingKey: string; readonly dashboardUrl: string | null }): ChannelSend {
   return {
     name: cfg.name,

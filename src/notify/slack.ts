@@ -1,6 +1,6 @@
 import type { Notification } from '../core/notification.js';
 import { dashboardLink, postJson } from './http.js';
-import type { ChannelSend } from './types.js';
+import type { ChannelPlugin, ChannelSend } from './types.js';
 
 /**
  * Slack incoming webhook: a Block Kit message with a header (what happened),
@@ -8,6 +8,13 @@ import type { ChannelSend } from './types.js';
  * a button to the incident in the dashboard, and ids in the context line.
  * `text` is the fallback Slack shows in notifications.
  */
+/** The webhook URL is the credential. */
+export const slackChannel: ChannelPlugin<'slack'> = {
+  type: 'slack',
+  secrets: (cfg) => [cfg.url],
+  create: (cfg) => createSlackChannel(cfg),
+};
+
 export function createSlackChannel(cfg: { readonly name: string; readonly url: string; readonly dashboardUrl: string | null }): ChannelSend {
   return {
     name: cfg.name,

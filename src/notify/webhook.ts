@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Notification } from '../core/notification.js';
 import { postJson } from './http.js';
-import type { ChannelSend } from './types.js';
+import type { ChannelPlugin, ChannelSend } from './types.js';
 
 /**
  * Generic webhook: one JSON object per notification. With a secret, the
@@ -9,6 +9,23 @@ import type { ChannelSend } from './types.js';
  * so the receiver can check that Medic sent it (compare in constant time).
  */
 export const SIGNATURE_HEADER = 'x-medic-signature';
+
+/** The signing secret, every header value (tokens) and what a URL carries as a password or a query. */
+export const webhookChannel: ChannelPlugin<'webhook'> = {
+  type: 'webhook',
+  secrets: (cfg) => [...(cfg.secret ? [cfg.secret] : []), ...Object.values(cfg.headers), ...urlSecrets(cfg.url)],
+  create: (cfg) => createWebhookChannel(cfg),
+};
+
+/** A URL's password and query values. */
+function urlSecrets(url: string): string[] {
+  try {
+    const u = new URL(url);
+    return [u.password, ...u.searchParams.values()].filter((s) => s.length >= 4);
+  } catch {
+    return [];
+  }
+}
 
 export function createWebhookChannel(cfg: {
   readonly name: string; readonly url: string; readonly secret: string | null; readonly headers: Readonly<Record<string, string>>;

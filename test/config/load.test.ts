@@ -158,6 +158,16 @@ describe('loadConfig: errors name file, line and field', () => {
     ]);
   });
 
+  it('refuses a channel event name that no notification has, naming file, line and field', () => {
+    const text = 'notify:\n  channels:\n    - type: console\n      events: [detected, escalate, fix*, pending*]\n';
+    expect(errorsOf(text)).toEqual([
+      expect.stringMatching(/^medic\.yaml:4:\d+ notify\.channels\[0\]\.events\[1\]: unknown event 'escalate' \(known: detected, /),
+      expect.stringMatching(/^medic\.yaml:4:\d+ notify\.channels\[0\]\.events\[3\]: unknown event 'pending\*'/),
+    ]);
+    expect(compileConfig('notify:\n  channels:\n    - { type: console, events: [detected, circuit_*] }\n', 'medic.yaml', { probes })
+      .notify.channels[0]!.events).toEqual(['detected', 'circuit_*']);
+  });
+
   it('reports a bad duration at its value', () => {
     expect(errorsOf('policy:\n  cooldown: 5x\n')).toEqual([
       "medic.yaml:2:13 policy.cooldown: invalid duration '5x' (use e.g. 250ms, 30s, 1m, 1h30m, 7d or a number of ms)",

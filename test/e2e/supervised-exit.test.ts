@@ -1,9 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, startCli, stopChild } from '../support/cli.js';
+import { ROOT, runCli, startCli, stopChild } from '../support/cli.js';
 import { freePort, until } from '../support/processes.js';
 
 /**
@@ -91,5 +91,38 @@ describe('when medic serve ends', () => {
     const again = await runCli(['serve', '-c', join(dir, 'medic.yaml'), '--data-dir', join(dir, 'data2')]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain(`web[0]: port ${port} is already in use (held by pid ${service} (node)); not started`);
+  }, 30_000);
+});
+
+/** A program that supervises the service through the built Supervisor, then dies of an uncaught error. */
+const crashingEngine = (dir: string, port: number) => `
+import { Supervisor } from '${ROOT}/dist/src/supervisor/supervisor.js';
+import { systemClock } from '${ROOT}/dist/src/engine/clock.js';
+import { silentLogger } from '${ROOT}/dist/src/engine/log.js';
+const spec = {
+  command: process.execPath, args: ['-e', ${JSON.stringify(service(dir))}], cwd: '${dir}', env: { PORT: '{{port}}' },
+  basePort: ${port}, replicas: 1, maxReplicas: 1, graceMs: 1000, logMaxBytes: 100000,
+  ready: { url: 'http://127.0.0.1:{{port}}/', timeoutMs: 10000, intervalMs: 20 },
+  restartBackoff: { initialMs: 100, maxMs: 100, attempts: 0 },
+};
+const supervisor = new Supervisor({ targets: { web: { name: 'web', labels: {}, process: spec } }, dataDir: '${dir}/data', clock: systemClock, log: silentLogger });
+await supervisor.start('web');
+setTimeout(() => { throw new Error('an engine bug'); }, 10);
+`;
+
+describe('when the engine dies of an error', () => {
+  it('its last act is to end the supervised groups', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'medic-exit-'));
+    const port = await freePort();
+    writeFileSync(join(dir, 'engine.mjs'), crashingEngine(dir, port));
+    const engine = spawn(process.execPath, [join(dir, 'engine.mjs')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    engine.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((r) => engine.once('exit', r));
+    expect(stderr).toContain('an engine bug');
+    expect(code).not.toBe(0);
+    const [service, helper] = readFileSync(join(dir, 'pids'), 'utf8').split(' ').map(Number) as [number, number];
+    strays = [service, helper];
+    await until('service and helper to end', async () => gone(service) && gone(helper), 5_000, 20);
   }, 30_000);
 });

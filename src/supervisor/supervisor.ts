@@ -38,8 +38,8 @@ type Listeners = { [K in keyof SupervisorEvents]: Set<(e: SupervisorEvents[K]) =
 
 /**
  * Runs the processes of targets that have a `process` spec: spawn (argv, no
- * shell), readiness, retries with backoff at start, graceful stop, scaling,
- * capped logs. A crash is reported (the 'exit' event, synchronously from the
+ * shell, each replica in its own process group), a port check and readiness,
+ * retries with backoff at start, graceful stop, scaling, capped logs. A crash is reported (the 'exit' event, synchronously from the
  * child's own exit) and left alone: deciding to restart is the engine's job.
  */
 export class Supervisor implements SupervisorPort {

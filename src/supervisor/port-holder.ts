@@ -20,7 +20,10 @@ export interface PortHolder {
   readonly command: string | null;
 }
 
-/** Whether something listens on `port` on any local address. Unknown (no permission, ...) counts as free: the child will say. */
+/**
+ * Whether something listens on `port` on any local address. Unknown (no permission, ...) counts as
+ * free: the child will say.
+ */
 export function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
@@ -49,7 +52,9 @@ export async function findPortHolder(port: number): Promise<PortHolder | null> {
  * 'unknown' when no listener can be seen at all (not Linux, or not
  * permitted): then nothing contradicts the readiness check.
  */
-export async function groupHoldsPort(port: number, pgid: number): Promise<{ holds: boolean | 'unknown'; holder: PortHolder | null }> {
+export async function groupHoldsPort(
+  port: number, pgid: number,
+): Promise<{ holds: boolean | 'unknown'; holder: PortHolder | null }> {
   const inodes = await listeningInodes(port);
   if (inodes.size === 0) return { holds: 'unknown', holder: null };
   // The usual case, and cheap: the group's leader holds the socket itself.
@@ -132,7 +137,9 @@ const RELEASE_POLL_MS = 20;
  * null when `port` is free, or frees up within `waitMs`; otherwise who holds it ("held by pid 1234
  * (node)"). The wait is for a process group of our own that is still on its way out.
  */
-export async function portTakenAfter(port: number, waitMs: number, clock: Clock, signal: AbortSignal): Promise<string | null> {
+export async function portTakenAfter(
+  port: number, waitMs: number, clock: Clock, signal: AbortSignal,
+): Promise<string | null> {
   const deadline = clock.now() + waitMs;
   while (await portInUse(port)) {
     if (clock.now() >= deadline) return describeHolder(await findPortHolder(port));
@@ -141,7 +148,7 @@ export async function portTakenAfter(port: number, waitMs: number, clock: Clock,
   return null;
 }
 
-/** Who holds the listening socket on `port` when it is someone outside process group `pgid`; null otherwise or when unknown. */
+/** Who holds the listening socket on `port` if it is outside process group `pgid`; null if not, or unknown. */
 export async function foreignPortHolder(port: number, pgid: number): Promise<string | null> {
   const { holds, holder } = await groupHoldsPort(port, pgid);
   return holds === false ? describeHolder(holder) : null;

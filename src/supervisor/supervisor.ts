@@ -411,7 +411,8 @@ export class Supervisor implements SupervisorPort {
     const holder = await portTakenAfter(r.port, afterOwnRun ? PORT_RELEASE_MS : 0, this.clock, signal);
     if (holder === null) return;
     r.rest = 'crashed';
-    throw new ActionError('failed', `${label}: port ${r.port} is already in use (${holder}); not started`, { retryable: false });
+    const why = `${label}: port ${r.port} is already in use (${holder})`;
+    throw new ActionError('failed', `${why}; not started`, { retryable: false });
   }
 
   /** A 2xx from a process outside the replica's group is not the replica being ready (best effort: Linux). */

@@ -105,7 +105,8 @@ const spec = {
   ready: { url: 'http://127.0.0.1:{{port}}/', timeoutMs: 10000, intervalMs: 20 },
   restartBackoff: { initialMs: 100, maxMs: 100, attempts: 0 },
 };
-const supervisor = new Supervisor({ targets: { web: { name: 'web', labels: {}, process: spec } }, dataDir: '${dir}/data', clock: systemClock, log: silentLogger });
+const targets = { web: { name: 'web', labels: {}, process: spec } };
+const supervisor = new Supervisor({ targets, dataDir: '${dir}/data', clock: systemClock, log: silentLogger });
 await supervisor.start('web');
 setTimeout(() => { throw new Error('an engine bug'); }, 10);
 `;

@@ -23,7 +23,8 @@ describe('a failed step\'s record', () => {
     h = await startHarness({ config: configYaml('policy:\n  cooldown: 0s\n'), runbooks: [slow], clock, feed: false });
     const began = clock.now();
     const rb = h.engine.runbooks[0]!;
-    const { execution } = await h.engine.remediator.requestManual(rb, 'web', { actor: 'alice', dryRun: false, severity: 'P3', incident: null, reason: 'test' });
+    const ask = { actor: 'alice', dryRun: false, severity: 'P3', incident: null, reason: 'test' } as const;
+    const { execution } = await h.engine.remediator.requestManual(rb, 'web', ask);
     await clock.advance(5_000);
     await h.engine.idle();
     const steps = await h.engine.store.executions.steps(execution!.id);

@@ -62,7 +62,8 @@ function killLater(pid: number): void {
 }
 
 async function pidIn(file: string): Promise<number> {
-  return eventually(() => (existsSync(file) && readFileSync(file, 'utf8').trim() !== '' ? Number(readFileSync(file, 'utf8')) : undefined), `a pid in ${file}`);
+  const read = () => (existsSync(file) ? readFileSync(file, 'utf8').trim() : '');
+  return eventually(() => (read() !== '' ? Number(read()) : undefined), `a pid in ${file}`);
 }
 
 describe('a port that another process holds', () => {
@@ -108,7 +109,8 @@ describe('a port that another process holds', () => {
     const intruderPid = await pidIn(pidFile);
     killLater(intruderPid);
     const err = await start;
-    expect((err as Error | null)?.message).toMatch(new RegExp(`readiness on port ${port} was answered by another process \\(held by pid ${intruderPid}\\b.*not started`));
+    const answered = `readiness on port ${port} was answered by another process \\(held by pid ${intruderPid}\\b`;
+    expect((err as Error | null)?.message).toMatch(new RegExp(`${answered}.*not started`));
     expect(gone([...pids][0]!)).toBe(true);
     expect(supervisor.status('svc')!.replicas[0]!.state).toBe('crashed');
   });

@@ -246,6 +246,8 @@ export class Executor {
     const plugin = this.deps.actions.get(actionName);
     let params: Record<string, unknown> = {};
     const base = this.stepRecord(run, strategy, index, phase, { action: actionName });
+    // The failure record needs it too: `base` has no start, and the time of failure is not one.
+    const startedAt = clock.now();
     try {
       if (!plugin) throw new ActionError('not_found', `unknown action ${actionName}`);
       const vars = templateVars(target, this.deps.targets[target], run.ctx.incident, this.paramsFor(run, unit));
@@ -254,7 +256,7 @@ export class Executor {
       if (!parsed.success) {
         throw new ActionError('invalid_params', `${actionName}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
       }
-      const started = { ...base, params: redactSecrets(params) as Record<string, unknown>, status: 'running' as const, startedAt: clock.now() };
+      const started = { ...base, params: redactSecrets(params) as Record<string, unknown>, status: 'running' as const, startedAt };
       await this.record(run, started);
       this.deps.events.emit('step:started', { execution: run.execution, step: started });
       const { value, attempts } = await withRetries(clock, {
@@ -276,7 +278,7 @@ export class Executor {
       const failed: StepRecord = {
         ...base, params: redactSecrets(params) as Record<string, unknown>,
         status: phase === 'rollback' ? 'rollback_failed' : 'failed', attempts: attemptsOf(err),
-        startedAt: base.startedAt ?? clock.now(), finishedAt: clock.now(), error: redactString(`${e.code}: ${e.message}`), output: note ?? null,
+        startedAt, finishedAt: clock.now(), error: redactString(`${e.code}: ${e.message}`), output: note ?? null,
       };
       await this.record(run, failed);
       this.deps.events.emit('step:finished', { execution: run.execution, step: failed });

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import { formatDuration } from '../core/duration.js';
 import type { Execution } from '../core/records.js';
 import type { Severity } from '../core/severity.js';
 import type { NotifierPort } from '../actions/types.js';
@@ -91,8 +92,8 @@ export class ApprovalDeadlines {
 
   private async expire(e: Execution, deadline: number): Promise<void> {
     const now = this.deps.clock.now();
-    const waited = Math.round((deadline - e.createdAt) / 60_000);
-    const why = `approval expired: no decision within ${waited} min (${e.severity}); not run, escalated to a person`;
+    const waited = formatDuration(deadline - e.createdAt);
+    const why = `approval expired: no decision within ${waited} (${e.severity}); not run, escalated to a person`;
     if (!(await this.deps.store.executions.updateIf(e.id, 'awaiting_approval', { status: 'cancelled', finishedAt: now, error: why }))) return;
     const expired: Execution = { ...e, status: 'cancelled', finishedAt: now, error: why };
     this.deps.events.emit('execution:transition', { execution: expired, from: e.status });

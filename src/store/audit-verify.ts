@@ -29,12 +29,13 @@ type Break = { readonly seq: number; readonly reason: string };
 export async function verifyAuditLog(
   db: Kysely<DB>, appended: ChainLink | null, signing: VerifySigning | undefined,
 ): Promise<AuditVerification> {
-  const claims = signing ? await readClaims(db, signing) : { list: [] as Claim[], bad: null };
+  const claims = signing ? await readClaims(db, signing) : { list: [] as Claim[], bad: null, fromFile: false };
   const verifier = new ChainVerifier(GENESIS);
   let last: ChainLink = GENESIS;
   let unsigned = 0;
   let signedSeen = false;
   const bySeq = new Map(claims.list.map((c) => [c.seq, c]));
+  const signedFrom = claims.list.reduce<number | null>((a, c) => (a === null || c.seq < a ? c.seq : a), null);
   const done = (firstBad: Break | null): AuditVerification => ({
     ok: firstBad === null, checked: verifier.result().checked, firstBad, head: last,
     checkpoint: newest(claims.list), signed: signing !== undefined, unsigned,
@@ -50,8 +51,11 @@ export async function verifyAuditLog(
     if (row.mac === null) unsigned++;
     if (!signing) return null;
     if (row.mac === null) {
-      // Entries from before the key existed are unsigned; none may follow a signed one.
+      // Entries from before the key existed are unsigned; none may follow a signed one or the first checkpoint.
       if (signedSeen) return { seq: row.seq, reason: 'unsigned entry after signed ones: written without the audit key' };
+      if (signedFrom !== null && row.seq > signedFrom) {
+        return { seq: row.seq, reason: `unsigned entry, though signing began at seq ${signedFrom}: written without the audit key` };
+      }
     } else {
       const mac = signing.keys.checkEntry(row.hash, row.mac);
       if (mac === 'unknown-key') return { seq: row.seq, reason: `signed with an unknown audit key (${row.mac.split(':')[0]})` };
@@ -84,14 +88,14 @@ export async function verifyAuditLog(
       reason: `missing entries ${last.seq + 1}..${furthest.seq}: the log ends at seq ${last.seq} but ${furthest.source} says seq ${furthest.seq} existed`,
     });
   }
-  if (signing && last.seq > 0 && !claims.list.some((c) => c.source === signing.witness.file)) {
+  if (signing && last.seq > 0 && !claims.fromFile) {
     return done({ seq: last.seq, reason: `no signed head at ${signing.witness.file}: nothing shows the log was not cut short (start the engine once to sign it)` });
   }
   return done(null);
 }
 
 /** Every signed checkpoint (database and head file), each MAC checked first: a forged one is a break. */
-async function readClaims(db: Kysely<DB>, signing: VerifySigning): Promise<{ list: Claim[]; bad: Break | null }> {
+async function readClaims(db: Kysely<DB>, signing: VerifySigning): Promise<{ list: Claim[]; bad: Break | null; fromFile: boolean }> {
   const list: Claim[] = [];
   const rows = await db.selectFrom('audit_checkpoints').selectAll().orderBy('seq', 'asc').execute();
   for (const row of rows) list.push({ ...row, source: `the signed checkpoint at seq ${row.seq}` });
@@ -99,15 +103,16 @@ async function readClaims(db: Kysely<DB>, signing: VerifySigning): Promise<{ lis
   try {
     file = signing.witness.read();
   } catch (err) {
-    return { list: [], bad: { seq: 0, reason: `signed head unreadable: ${(err as Error).message}` } };
+    return { list: [], bad: { seq: 0, reason: `signed head unreadable: ${(err as Error).message}` }, fromFile: false };
   }
   if (file) list.push({ ...file, source: `the signed head in ${signing.witness.file}` });
   for (const c of list) {
     const mac = signing.keys.checkCheckpoint(c);
-    if (mac === 'unknown-key') return { list: [], bad: { seq: c.seq, reason: `${c.source} is signed with an unknown audit key (${c.mac.split(':')[0]})` } };
-    if (mac !== 'ok') return { list: [], bad: { seq: c.seq, reason: `${c.source} does not verify: forged or altered` } };
+    const bad = mac === 'unknown-key' ? `${c.source} is signed with an unknown audit key (${c.mac.split(':')[0]})`
+      : mac !== 'ok' ? `${c.source} does not verify: forged or altered` : null;
+    if (bad) return { list: [], bad: { seq: c.seq, reason: bad }, fromFile: false };
   }
-  return { list, bad: null };
+  return { list, bad: null, fromFile: file !== null };
 }
 
 function newest(list: readonly Claim[]): AuditCheckpointInfo | null {

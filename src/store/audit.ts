@@ -1,5 +1,5 @@
 import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 'kysely';
-import { GENESIS, canonicalJson, hashEntry, type ChainEntry, type ChainLink } from '../audit/chain.js';
+import { GENESIS, canonicalJson, hashEntry, type ChainLink } from '../audit/chain.js';
 import type { HeadWitness } from '../audit/key-file.js';
 import { redactSecrets } from '../audit/redact.js';
 import type { AuditKeyring, SignedCheckpoint } from '../audit/signing.js';
@@ -167,8 +167,8 @@ function checkpoints(db: Kysely<DB>, signing: AuditSigning) {
       if (found) return { written: false, checkpoint: last, problem: found };
       if (!dirty && last?.seq === current.seq) return { written: false, checkpoint: last, problem: null };
       const signed = signing.keys.signCheckpoint({ seq: current.seq, hash: current.hash, at: signing.now() });
-      // Seq 0 (an empty log) goes to the file only: it says "signing began here".
-      if (signed.seq > 0) await insertCheckpoint(db, signed);
+      // The first checkpoint also says where signing began (seq 0 on a new store): every later entry has a MAC.
+      await insertCheckpoint(db, signed);
       signing.witness.write(signed);
       last = signed;
       dirty = false;

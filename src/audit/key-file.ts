@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditKeyring, type SignedCheckpoint } from './signing.js';
 
@@ -37,6 +37,7 @@ export function loadAuditKeys(dataDir: string, opts: AuditKeyOptions): LoadedAud
   const file = join(dataDir, AUDIT_KEY_FILE_NAME);
   if (!existsSync(file)) {
     if (!opts.create) return null;
+    mkdirSync(dataDir, { recursive: true });
     writeNewFile(file, `# Medic audit key: back it up, keep it secret (README "Audit key").\n${newAuditKey()}\n`, 0o600);
     return { keyring: keyringFrom(readFileSync(file, 'utf8'), file), source: file, created: true };
   }

@@ -8,7 +8,9 @@ import { openSqliteStore, SQLITE_FILE_NAME } from '../store/database.js';
 import { acquireStoreLock } from '../store/lock.js';
 import type { AuditVerification } from '../store/types.js';
 
-const dataDirOption = ['-d, --data-dir <dir>', 'data directory (env MEDIC_DATA_DIR)', process.env['MEDIC_DATA_DIR'] ?? '.medic'] as const;
+const dataDirOption = [
+  '-d, --data-dir <dir>', 'data directory (env MEDIC_DATA_DIR)', process.env['MEDIC_DATA_DIR'] ?? '.medic',
+] as const;
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('the tamper-evident audit log');
@@ -62,15 +64,17 @@ async function verify(dir: string, envKey: string | undefined): Promise<number> 
   if (!keys) {
     // Without the key, a signed log cannot be told from a rewritten one: not a pass.
     if (v.unsigned < v.checked || existsSync(join(dir, AUDIT_HEAD_FILE_NAME))) {
-      out.write(`audit signatures NOT CHECKED: the log is signed but there is no audit key (MEDIC_AUDIT_KEY or ${join(dir, AUDIT_KEY_FILE_NAME)}); ` +
-        `the hash chain alone is intact over ${v.checked} entries\n`);
+      out.write('audit signatures NOT CHECKED: the log is signed but there is no audit key ' +
+        `(MEDIC_AUDIT_KEY or ${join(dir, AUDIT_KEY_FILE_NAME)}); the hash chain alone is intact over ${v.checked} entries\n`);
       return 1;
     }
-    out.write(`audit chain intact: ${v.checked} entries verified (chain only: no audit key, so a recomputed chain or a cut tail would not show)\n`);
+    out.write(`audit chain intact: ${v.checked} entries verified ` +
+      '(chain only: no audit key, so a recomputed chain or a cut tail would not show)\n');
     return 0;
   }
   const cp = v.checkpoint;
-  out.write(`audit chain intact: ${v.checked} entries verified, signatures valid (key ${keys.keyring.currentId}); head seq ${v.head.seq}` +
+  out.write(`audit chain intact: ${v.checked} entries verified, signatures valid (key ${keys.keyring.currentId}); ` +
+    `head seq ${v.head.seq}` +
     (cp ? `, signed checkpoint seq ${cp.seq} at ${new Date(cp.at).toISOString()}` : '') +
     (v.unsigned > 0 ? `; ${v.unsigned} entries from before the key are held by the chain only` : '') + '\n');
   return 0;

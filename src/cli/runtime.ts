@@ -116,7 +116,9 @@ async function openEngineStore(config: CompiledConfig, opts: RuntimeOptions, clo
     throw err;
   });
   // The engine still starts: remediation matters more than the record, and verify keeps the evidence.
-  if (seal.problem) opts.log.error({ problem: seal.problem }, 'audit log does not match its signed head: run medic audit verify');
+  if (seal.problem) {
+    opts.log.error({ problem: seal.problem }, 'audit log does not match its signed head: run medic audit verify');
+  }
   return { store, auditKey: { source: keys.source, id: keys.keyring.currentId, created: keys.created } };
 }
 

@@ -29,7 +29,7 @@ type Break = { readonly seq: number; readonly reason: string };
 export async function verifyAuditLog(
   db: Kysely<DB>, appended: ChainLink | null, signing: VerifySigning | undefined,
 ): Promise<AuditVerification> {
-  const claims = signing ? await readClaims(db, signing) : { list: [] as Claim[], bad: null, fromFile: false };
+  const claims: Claims = signing ? await readClaims(db, signing) : { list: [], bad: null, fromFile: false };
   const verifier = new ChainVerifier(GENESIS);
   let last: ChainLink = GENESIS;
   let unsigned = 0;
@@ -54,7 +54,8 @@ export async function verifyAuditLog(
       // Entries from before the key existed are unsigned; none may follow a signed one or the first checkpoint.
       if (signedSeen) return { seq: row.seq, reason: 'unsigned entry after signed ones: written without the audit key' };
       if (signedFrom !== null && row.seq > signedFrom) {
-        return { seq: row.seq, reason: `unsigned entry, though signing began at seq ${signedFrom}: written without the audit key` };
+        const reason = `unsigned entry, though signing began at seq ${signedFrom}: written without the audit key`;
+        return { seq: row.seq, reason };
       }
     } else {
       const mac = signing.keys.checkEntry(row.hash, row.mac);
@@ -85,17 +86,27 @@ export async function verifyAuditLog(
   if (furthest && last.seq < furthest.seq) {
     return done({
       seq: last.seq + 1,
-      reason: `missing entries ${last.seq + 1}..${furthest.seq}: the log ends at seq ${last.seq} but ${furthest.source} says seq ${furthest.seq} existed`,
+      reason: `missing entries ${last.seq + 1}..${furthest.seq}: the log ends at seq ${last.seq} ` +
+        `but ${furthest.source} says seq ${furthest.seq} existed`,
     });
   }
   if (signing && last.seq > 0 && !claims.fromFile) {
-    return done({ seq: last.seq, reason: `no signed head at ${signing.witness.file}: nothing shows the log was not cut short (start the engine once to sign it)` });
+    const reason = `no signed head at ${signing.witness.file}: nothing shows the log was not cut short ` +
+      '(start the engine once to sign it)';
+    return done({ seq: last.seq, reason });
   }
   return done(null);
 }
 
 /** Every signed checkpoint (database and head file), each MAC checked first: a forged one is a break. */
-async function readClaims(db: Kysely<DB>, signing: VerifySigning): Promise<{ list: Claim[]; bad: Break | null; fromFile: boolean }> {
+interface Claims {
+  readonly list: Claim[];
+  readonly bad: Break | null;
+  /** Whether the head file was there (a signed log without it cannot show its length). */
+  readonly fromFile: boolean;
+}
+
+async function readClaims(db: Kysely<DB>, signing: VerifySigning): Promise<Claims> {
   const list: Claim[] = [];
   const rows = await db.selectFrom('audit_checkpoints').selectAll().orderBy('seq', 'asc').execute();
   for (const row of rows) list.push({ ...row, source: `the signed checkpoint at seq ${row.seq}` });

@@ -15,7 +15,9 @@ const verifyResponse = z.object({
   ok: z.boolean(),
   checked: z.number(),
   firstBad: z.object({ seq: z.number(), reason: z.string() }).nullable(),
-  head: z.object(link).meta({ description: 'The last entry read (seq 0: an empty log). Record it elsewhere: an older head later is a cut tail.' }),
+  head: z.object(link).meta({
+    description: 'The last entry read (seq 0: an empty log). Record it elsewhere: an older head later is a cut tail.',
+  }),
   checkpoint: z.object({ ...link, at: z.number() }).nullable()
     .meta({ description: 'The newest signed checkpoint (HMAC with the audit key, kept outside the database).' }),
   signed: z.boolean().meta({ description: 'Whether signatures were checked; false on a store without an audit key.' }),

@@ -1,6 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', '.medic/**', 'coverage/**'] },
@@ -12,11 +12,23 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX },
+    // Our sources import './x.js' for './x.ts' (NodeNext): without the alias no import resolves,
+    // and the cycle and floor rules below would check nothing.
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensionAlias: { '.js': ['.ts', '.tsx', '.js'] } })],
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-cycle': ['error', { maxDepth: 3 }],
     },
+  },
+  {
+    // The floors of src/, lowest first (README "Development"): a folder imports only from its own
+    // floor and the ones below it, so no arrow runs back up. Folders on one floor may not import
+    // each other unless the floor says so.
+    files: ['src/**/*.ts'],
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: floorZones() }] },
   },
   {
     // The core is pure: no I/O, no other layer, no ambient time or randomness.
@@ -35,3 +47,38 @@ export default tseslint.config(
     },
   },
 );
+
+/**
+ * Lowest first. Each entry is one floor: its folders, and whether they may import each other.
+ * core: pure domain. drivers: the machine (clock, ids, log, database and HTTP sessions).
+ */
+function floorZones() {
+  const floors = [
+    ['core'],
+    ['drivers'],
+    ['config', 'runbooks', 'audit'],
+    ['store'],
+    ['supervisor', 'intake'],
+    ['probes', 'actions', 'notify'],
+    ['executor'],
+    ['incidents'],
+    ['remediation'],
+    ['views'],
+    ['engine'],
+    ['metrics', 'api'],
+    ['cli'],
+  ];
+  const zones = [];
+  floors.forEach((floor, i) => {
+    const above = floors.slice(i + 1).flat();
+    if (above.length === 0) return;
+    for (const dir of floor) {
+      zones.push({
+        target: `./src/${dir}`,
+        from: above.map((d) => `./src/${d}`),
+        message: `src/${dir} is below these folders: it may not import from them (eslint.config.js, floorZones).`,
+      });
+    }
+  });
+  return zones;
+}

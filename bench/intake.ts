@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { startRuntime } from '../src/cli/runtime.js';
 import { compileConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/engine/log.js';
+import { silentLogger } from '../src/drivers/log.js';
 import { builtinProbes } from '../src/probes/index.js';
 import type { ClientJob, ClientResult } from './intake-client.js';
 

@@ -4,7 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ActionError, errorMessage, toActionError } from '../core/errors.js';
 import { absolutePath, FileTooLargeError, formatBytes, MAX_COMPARE_BYTES, readFileCapped } from '../probes/drift.js';
-import { displayArgv, INHERITED_ENV, lastLines, runProgram, type ExecActionOptions } from './exec.js';
+import { inheritedEnv } from '../drivers/env.js';
+import { displayArgv, lastLines, runProgram, type ExecActionOptions } from './exec.js';
 import { durationParam as duration } from './params.js';
 import type { ActionContext, ActionPlugin } from './types.js';
 
@@ -457,11 +458,3 @@ function fileError(what: string, err: unknown): ActionError {
   return new ActionError(code === 'ENOENT' ? 'not_found' : 'failed', `${what}: ${errorMessage(err)}`, { retryable: false, cause: err });
 }
 
-function inheritedEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of INHERITED_ENV) {
-    const v = process.env[key];
-    if (v !== undefined) env[key] = v;
-  }
-  return env;
-}

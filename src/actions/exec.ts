@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as realTimeout } from 'node:timers';
 import { z } from 'zod';
+import { inheritedEnv } from '../drivers/env.js';
 import { formatDuration } from '../core/duration.js';
 import { ActionError, errorMessage } from '../core/errors.js';
 import type { ActionContext, ActionOutcome, ActionPlugin } from './types.js';
@@ -38,14 +39,6 @@ export const execParams = z.strictObject({
   rollback_argv: argvSchema.optional(),
 });
 export type ExecParams = z.output<typeof execParams>;
-
-/**
- * What a child inherits from the engine's environment. Deliberately short:
- * the engine holds database URLs and tokens (MEDIC_BOOTSTRAP_TOKEN,
- * MEDIC_TOKEN) that a runbook's program, or a supervised service, has no
- * business seeing. Anything else must be given in `env`.
- */
-export const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR'] as const;
 
 export interface ExecActionOptions {
   /** The environment every child starts from; defaults to INHERITED_ENV taken from this process. */
@@ -112,15 +105,6 @@ export function createExecAction(opts: ExecActionOptions = {}): ActionPlugin<Exe
 
 export const execAction = createExecAction();
 
-/** INHERITED_ENV as this process has it: what a child of the engine starts from. */
-export function inheritedEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of INHERITED_ENV) {
-    const v = process.env[key];
-    if (v !== undefined) env[key] = v;
-  }
-  return env;
-}
 
 /**
  * Runs argv to completion. Rejects with ActionError 'timeout' or 'aborted'

@@ -1,4 +1,4 @@
-import { describeFetchError, readBodyCapped, safeUrl } from '../net/fetch.js';
+import { describeFetchError, readBodyCapped, safeUrl } from '../drivers/fetch.js';
 import { durationParam as duration } from './params.js';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { errorMessage } from '../core/errors.js';
-import { displayQuery, displayUrl, mysqlUrl, openSession, parseSqlUrl, sqlName, type SqlLocation, type SqlSession } from '../net/sql.js';
+import { displayQuery, displayUrl, mysqlUrl, openSession, parseSqlUrl, sqlName, type SqlLocation, type SqlSession } from '../drivers/sql.js';
 import { mysqlAge, mysqlFilterParams, MYSQL_USER_QUERIES } from '../probes/mysql.js';
 import { durationParam as duration } from './params.js';
 import { endOutcome, planInfo, type RunningQuery } from './postgres.js';

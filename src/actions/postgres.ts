@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { ActionError, errorMessage } from '../core/errors.js';
-import { displayQuery, displayUrl, openSession, parseSqlUrl, postgresUrl, sqlName, type SqlLocation, type SqlSession } from '../net/sql.js';
+import { displayQuery, displayUrl, openSession, parseSqlUrl, postgresUrl, sqlName, type SqlLocation, type SqlSession } from '../drivers/sql.js';
 import { PG_AGE, pgUserQueries } from '../probes/postgres.js';
 import { durationParam as duration } from './params.js';
 import type { ActionContext, ActionOutcome, ActionPlanInfo, ActionPlugin } from './types.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ActionError } from '../core/errors.js';
-import { redactString } from '../audit/redact.js';
-import { withRedis } from '../net/redis.js';
+import { redactString } from '../core/redact.js';
+import { withRedis } from '../drivers/redis.js';
 import type { ActionPlugin } from './types.js';
 
 const params = z.strictObject({

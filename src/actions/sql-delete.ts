@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ActionError } from '../core/errors.js';
-import { displayUrl, openSession, parseSqlUrl, sqlError, sqlUrl, type SqlDialect, type SqlLocation, type SqlSession } from '../net/sql.js';
+import { displayUrl, openSession, parseSqlUrl, sqlError, sqlUrl, type SqlDialect, type SqlLocation, type SqlSession } from '../drivers/sql.js';
 import { durationParam as duration } from './params.js';
 import type { ActionContext, ActionPlugin } from './types.js';
 

@@ -5,7 +5,8 @@ import {
   certLocationShape, certSource, checkCertLocation, daysLeft, describeSource, readCertificate,
   type CertReading, type CertSource,
 } from '../probes/tls.js';
-import { displayArgv, INHERITED_ENV, lastLines, runProgram, type ExecActionOptions } from './exec.js';
+import { inheritedEnv } from '../drivers/env.js';
+import { displayArgv, lastLines, runProgram, type ExecActionOptions } from './exec.js';
 import { durationParam as duration } from './params.js';
 import type { ActionContext, ActionPlugin } from './types.js';
 
@@ -142,11 +143,3 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function inheritedEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of INHERITED_ENV) {
-    const v = process.env[key];
-    if (v !== undefined) env[key] = v;
-  }
-  return env;
-}

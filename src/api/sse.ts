@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Clock } from '../core/clock.js';
-import type { EventBus } from '../engine/events.js';
+import type { EventBus } from '../core/events.js';
 import { stepView } from './schemas.js';
 
 /**

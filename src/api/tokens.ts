@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import { newId } from '../engine/ids.js';
+import { newId } from '../drivers/ids.js';
 import type { Store, TokenRecord } from '../store/types.js';
 import { hashToken, MIN_SECRET_LENGTH, newTokenSecret, usable, type Role } from './auth.js';
 import { ApiError } from './errors.js';

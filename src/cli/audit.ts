@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AUDIT_HEAD_FILE_NAME, AUDIT_KEY_FILE_NAME, loadAuditKeys, rotateAuditKeyFile } from '../audit/key-file.js';
-import { systemClock } from '../engine/clock.js';
+import { systemClock } from '../drivers/clock.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from '../store/database.js';
 import { acquireStoreLock } from '../store/lock.js';
 import type { AuditVerification } from '../store/types.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { parseDocument, type Document } from 'yaml';
 import { compileConfig, readText } from '../config/load.js';
-import { createLogger } from '../engine/log.js';
+import { createLogger } from '../drivers/log.js';
 import { builtinProbes } from '../probes/index.js';
 import { startTraffic } from './demo-traffic.js';
 import { reportError, startRuntime, type Runtime } from './runtime.js';

@@ -6,7 +6,7 @@ import type { CompiledConfig } from '../config/types.js';
 import { ConfigError } from '../config/errors.js';
 import { builtinActions } from '../actions/index.js';
 import { buildServer, type MedicServer } from '../api/server.js';
-import { systemClock } from '../engine/clock.js';
+import { systemClock } from '../drivers/clock.js';
 import { Engine } from '../engine/engine.js';
 import { narrate } from '../engine/narrator.js';
 import { createMetrics } from '../metrics/metrics.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { createLogger } from '../engine/log.js';
+import { createLogger } from '../drivers/log.js';
 import { builtinProbes } from '../probes/index.js';
 import { reportError, startRuntime } from './runtime.js';
 

@@ -1,7 +1,7 @@
 /**
  * Time comes in through this port so that the core stays pure and tests can
  * jump, freeze or reverse time. The real implementation lives in
- * src/engine/clock.ts; a controllable one in test/support/fake-clock.ts.
+ * src/drivers/clock.ts; a controllable one in test/support/fake-clock.ts.
  */
 export interface Clock {
   /** Milliseconds since the epoch. */

@@ -8,9 +8,9 @@ import type { Signal } from '../core/signal.js';
 import type { CompiledConfig } from '../config/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import { effectiveApproval } from '../runbooks/chains.js';
-import { Detector, type Problem } from './detector.js';
-import { selectRunbook } from './select.js';
-import { SignalBuffer } from './signals.js';
+import { Detector, type Problem } from '../incidents/detector.js';
+import { selectRunbook } from '../remediation/select.js';
+import { SignalBuffer } from '../core/signals.js';
 
 /** One thing the engine would have done, at a simulated time. */
 export interface BacktestEvent {

@@ -16,26 +16,26 @@ import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Severity } from '../core/severity.js';
 import type { Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';
-import { Detector, type DetectorSink } from './detector.js';
-import type { ApprovalDeadlines } from './approval-deadlines.js';
-import { EventBus } from './events.js';
+import { Detector, type DetectorSink } from '../incidents/detector.js';
+import type { ApprovalDeadlines } from '../remediation/approval-deadlines.js';
+import { EventBus } from '../core/events.js';
 import type { Scheduler } from './scheduler.js';
-import type { ExecutionControl } from './execution-control.js';
-import { Incidents } from './incidents.js';
+import type { ExecutionControl } from '../remediation/execution-control.js';
+import { Incidents } from '../incidents/incidents.js';
 import { ProbeRunner } from './probe-runner.js';
-import { Remediator } from './remediator.js';
+import { Remediator } from '../remediation/remediator.js';
 import { applyPatch, dropThresholds, initialSettings, restoreSettings, settingsView, type RuntimeSettings, type SettingsView } from './settings.js';
 import { testRules, type RuleTestResult } from './rule-test.js';
 import { effectiveRules, RuleBook, ruleView, type RuleView } from './rules-runtime.js';
-import { Serial } from './serial.js';
-import { Operations, type ApprovalView, type ManualRequest, type PlanPreview, type PlanRequest } from './operations.js';
-import { runbookDetail, runbookView, validateRunbook, type RunbookDetail, type RunbookValidation, type RunbookView } from './runbook-views.js';
-import { SignalBuffer } from './signals.js';
-import { signalsAround, type SignalSeries } from './signals-around.js';
-import { healthScore, incidentStats, stats, type HealthScoreView, type IncidentStatsView, type StatsView, type StatsWindow } from './stats.js';
-import { ProblemFlow } from './problem-flow.js';
-import { Silences } from './silences.js';
-import { breakerView, problemViews, type BreakerView, type ProblemView } from './views.js';
+import { Serial } from '../core/serial.js';
+import { Operations, type ApprovalView, type ManualRequest, type PlanPreview, type PlanRequest } from '../remediation/operations.js';
+import { runbookDetail, runbookView, validateRunbook, type RunbookDetail, type RunbookValidation, type RunbookView } from '../views/runbook-views.js';
+import { SignalBuffer } from '../core/signals.js';
+import { signalsAround, type SignalSeries } from '../views/signals-around.js';
+import { healthScore, incidentStats, stats, type HealthScoreView, type IncidentStatsView, type StatsView, type StatsWindow } from '../views/stats.js';
+import { ProblemFlow } from '../remediation/problem-flow.js';
+import { Silences } from '../incidents/silences.js';
+import { breakerView, problemViews, type BreakerView, type ProblemView } from '../views/views.js';
 import { wireWorkflows } from './workflows.js';
 
 export interface EngineDeps {
@@ -51,7 +51,7 @@ export interface EngineDeps {
 }
 
 export type { RuntimeSettings, SettingsPatch, SettingsView } from './settings.js';
-export type { BreakerView, ProblemView } from './views.js';
+export type { BreakerView, ProblemView } from '../views/views.js';
 
 const TICK_MS = 200;
 const RECONSIDER_EVERY = 5;

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import type { EventBus } from './events.js';
+import type { EventBus } from '../core/events.js';
 
 /**
  * Tells a person at the terminal, one line per event, what Medic saw, decided

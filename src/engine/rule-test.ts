@@ -7,9 +7,9 @@ import type { Point, SeriesSource } from '../core/window.js';
 import type { CompiledRule, TargetConfig } from '../config/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import { effectiveApproval } from '../runbooks/chains.js';
-import { OperationError } from './errors.js';
+import { OperationError } from '../core/operation-error.js';
 import { holdingBand } from './rules-runtime.js';
-import { selectRunbook } from './select.js';
+import { selectRunbook } from '../remediation/select.js';
 
 export interface RuleTestResult {
   readonly rule: string;

@@ -9,8 +9,8 @@ import { compileRuleValue } from '../config/rule.js';
 import type { CompiledRule } from '../config/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { RuntimeRuleRecord, Store } from '../store/types.js';
-import { OperationError } from './errors.js';
-import { componentOf } from './stats.js';
+import { OperationError } from '../core/operation-error.js';
+import { componentOf } from '../views/stats.js';
 
 export interface RuleView {
   readonly name: string;

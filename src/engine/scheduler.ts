@@ -4,7 +4,7 @@ import type { Severity } from '../core/severity.js';
 import type { ScheduleConfig } from '../config/types.js';
 import { nextRunAfter } from '../config/cron.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
-import type { EventBus } from './events.js';
+import type { EventBus } from '../core/events.js';
 
 export interface SchedulerDeps {
   readonly clock: Clock;

@@ -1,7 +1,7 @@
 import { bandThresholds, thresholdIssue, type BandThreshold, type ThresholdOverrides } from '../core/thresholds.js';
 import { isSeverity, type Severity } from '../core/severity.js';
 import type { CompiledRule, PolicyConfig } from '../config/types.js';
-import { OperationError } from './errors.js';
+import { OperationError } from '../core/operation-error.js';
 
 /**
  * Settings a person changes at run time, without a restart: the kill switch,

@@ -4,11 +4,11 @@ import type { CompiledConfig } from '../config/types.js';
 import type { NotifierPort } from '../actions/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
-import { ApprovalDeadlines } from './approval-deadlines.js';
-import type { EventBus } from './events.js';
-import { ExecutionControl } from './execution-control.js';
-import type { Incidents } from './incidents.js';
-import type { Remediator } from './remediator.js';
+import { ApprovalDeadlines } from '../remediation/approval-deadlines.js';
+import type { EventBus } from '../core/events.js';
+import { ExecutionControl } from '../remediation/execution-control.js';
+import type { Incidents } from '../incidents/incidents.js';
+import type { Remediator } from '../remediation/remediator.js';
 import { Scheduler, type SchedulerDeps } from './scheduler.js';
 
 export interface WorkflowParts {

@@ -2,7 +2,7 @@ import { ActionError, toActionError } from '../core/errors.js';
 import { assertExecutionMove } from '../core/execution.js';
 import type { Execution, ExecutionStatus, StepRecord } from '../core/records.js';
 import { nextCommand, type Command } from '../core/runner.js';
-import { redactSecrets, redactString } from '../audit/redact.js';
+import { redactSecrets, redactString } from '../core/redact.js';
 import type { CompiledRunbook, CompiledStep } from '../runbooks/types.js';
 import { checkStepResults, flatten, shapeOfFlat, type FlatStrategy, type Range, type Unit } from './chain.js';
 import { renderParams } from '../runbooks/template.js';

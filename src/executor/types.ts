@@ -6,7 +6,7 @@ import type { Execution, Incident } from '../core/records.js';
 import type { Point } from '../core/window.js';
 import type { CompiledRule, TargetConfig } from '../config/types.js';
 import type { ActionPlugin, NotifierPort } from '../actions/types.js';
-import type { EventBus } from '../engine/events.js';
+import type { EventBus } from '../core/events.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
 import type { SupervisorPort } from '../supervisor/types.js';

@@ -1,5 +1,5 @@
 import type { NotifierPort } from '../actions/types.js';
-import type { EventBus } from '../engine/events.js';
+import type { EventBus } from '../core/events.js';
 
 /**
  * Notifications the engine's remediation path does not send itself, made from

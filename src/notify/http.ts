@@ -1,4 +1,4 @@
-import { describeFetchError } from '../net/fetch.js';
+import { describeFetchError } from '../drivers/fetch.js';
 
 /**
  * One POST of a JSON body for the HTTP channels. Errors name the channel and

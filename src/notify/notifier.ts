@@ -1,11 +1,11 @@
-import { redactSecrets, redactString, REDACTED } from '../audit/redact.js';
+import { redactSecrets, redactString, REDACTED } from '../core/redact.js';
 import type { Logger } from 'pino';
 import type { Notification, NotifierPort } from '../actions/types.js';
 import type { ChannelConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { severityRank } from '../core/severity.js';
-import { systemClock } from '../engine/clock.js';
+import { systemClock } from '../drivers/clock.js';
 import { createConsoleChannel } from './console.js';
 import { createEmailChannel } from './email.js';
 import { createLogFileChannel } from './log-file.js';

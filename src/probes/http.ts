@@ -1,4 +1,4 @@
-import { describeFetchError, readBodyCapped, safeUrl } from '../net/fetch.js';
+import { describeFetchError, readBodyCapped, safeUrl } from '../drivers/fetch.js';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { Sample } from '../core/signal.js';

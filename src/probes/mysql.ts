@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationParam as duration } from '../actions/params.js';
 import { errorMessage } from '../core/errors.js';
 import type { Sample } from '../core/signal.js';
-import { displayUrl, mysqlUrl, openSession, parseSqlUrl, ProbeSessions, sqlName, type SqlLocation, type SqlSession } from '../net/sql.js';
+import { displayUrl, mysqlUrl, openSession, parseSqlUrl, ProbeSessions, sqlName, type SqlLocation, type SqlSession } from '../drivers/sql.js';
 import type { DatabaseProbe } from './postgres.js';
 import type { ProbeContext } from './types.js';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationParam as duration } from '../actions/params.js';
 import { errorMessage } from '../core/errors.js';
 import type { Sample } from '../core/signal.js';
-import { displayUrl, openSession, parseSqlUrl, postgresUrl, ProbeSessions, sqlName, type SqlLocation } from '../net/sql.js';
+import { displayUrl, openSession, parseSqlUrl, postgresUrl, ProbeSessions, sqlName, type SqlLocation } from '../drivers/sql.js';
 import type { ProbeContext, ProbePlugin } from './types.js';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Sample } from '../core/signal.js';
 import type { ProbeContext, ProbePlugin } from './types.js';
-import { describeFetchError, readBodyCapped, safeUrl } from '../net/fetch.js';
+import { describeFetchError, readBodyCapped, safeUrl } from '../drivers/fetch.js';
 import { isHttpUrlTemplate } from './http.js';
 import {
   histogramQuantile,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sample } from '../core/signal.js';
-import { describeFetchError, readBodyCapped, safeUrl } from '../net/fetch.js';
+import { describeFetchError, readBodyCapped, safeUrl } from '../drivers/fetch.js';
 import type { ProbePlugin } from './types.js';
 
 /**

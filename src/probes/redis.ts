@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sample } from '../core/signal.js';
-import { parseInfo, withRedis } from '../net/redis.js';
+import { parseInfo, withRedis } from '../drivers/redis.js';
 import type { ProbePlugin } from './types.js';
 
 const params = z.strictObject({

@@ -1,8 +1,8 @@
 import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 'kysely';
 import { GENESIS, canonicalJson, hashEntry, type ChainLink } from '../audit/chain.js';
 import type { HeadWitness } from '../audit/key-file.js';
-import { redactSecrets } from '../audit/redact.js';
 import type { AuditKeyring, SignedCheckpoint } from '../audit/signing.js';
+import { redactSecrets } from '../core/redact.js';
 import type { AuditEntry } from '../core/records.js';
 import { verifyAuditLog } from './audit-verify.js';
 import { pageWindow, toCount } from './codec.js';

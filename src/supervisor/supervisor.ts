@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { inheritedEnv } from '../actions/exec.js';
+import { inheritedEnv } from '../drivers/env.js';
 import type { Clock } from '../core/clock.js';
 import type { ProcessSpec, TargetConfig } from '../config/types.js';
 import { ActionError, errorMessage, toActionError } from '../core/errors.js';

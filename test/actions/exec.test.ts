@@ -7,8 +7,8 @@ import type { ActionContext, NotifierPort } from '../../src/actions/types.js';
 import { displayArgv, execAction, OutputCapture, type ExecParams } from '../../src/actions/exec.js';
 import type { Clock } from '../../src/core/clock.js';
 import { ActionError } from '../../src/core/errors.js';
-import { systemClock } from '../../src/engine/clock.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { systemClock } from '../../src/drivers/clock.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 import { FakeClock } from '../support/fake-clock.js';
 

@@ -7,7 +7,7 @@ import { filesCleanupAction, type FilesCleanupParams } from '../../src/actions/f
 import { compileGlob } from '../../src/actions/glob.js';
 import type { ActionContext, NotifierPort } from '../../src/actions/types.js';
 import { ActionError } from '../../src/core/errors.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 import { FakeClock } from '../support/fake-clock.js';
 

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { filesRotateAction, type FilesRotateParams } from '../../src/actions/files-rotate.js';
 import type { ActionContext, NotifierPort } from '../../src/actions/types.js';
 import { ActionError } from '../../src/core/errors.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 import { FakeClock } from '../support/fake-clock.js';
 

@@ -6,8 +6,8 @@ import { httpRequestAction, retryAfterMs, type HttpRequestParams } from '../../s
 import type { ActionContext, NotifierPort } from '../../src/actions/types.js';
 import type { Clock } from '../../src/core/clock.js';
 import { ActionError } from '../../src/core/errors.js';
-import { systemClock } from '../../src/engine/clock.js';
-import { createLogger } from '../../src/engine/log.js';
+import { systemClock } from '../../src/drivers/clock.js';
+import { createLogger } from '../../src/drivers/log.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 import { FakeClock } from '../support/fake-clock.js';
 

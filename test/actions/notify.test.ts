@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { notifyAction, type AddressedNotification, type NotifyParams } from '../../src/actions/notify.js';
 import type { ActionContext, Notification, NotifierPort } from '../../src/actions/types.js';
-import { systemClock } from '../../src/engine/clock.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { systemClock } from '../../src/drivers/clock.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 
 function harness(params: Record<string, unknown>, incident: ActionContext<NotifyParams>['incident'] = null) {

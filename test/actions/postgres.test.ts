@@ -5,11 +5,11 @@ import { endQueriesParams, postgresCancelQueries, postgresTerminateQueries, type
 import type { ActionContext, ActionPlugin, NotifierPort } from '../../src/actions/types.js';
 import type { ProbeConfig } from '../../src/config/types.js';
 import { ActionError } from '../../src/core/errors.js';
-import { systemClock } from '../../src/engine/clock.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { systemClock } from '../../src/drivers/clock.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import { createPostgresProbe, postgresProbeParams } from '../../src/probes/postgres.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
-import { displayQuery } from '../../src/net/sql.js';
+import { displayQuery } from '../../src/drivers/sql.js';
 import { serviceOrSkip } from '../support/services.js';
 import { eventually } from '../supervisor/helpers.js';
 

@@ -2,8 +2,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionPlugin } from '../../src/actions/types.js';
 import { processRestart, processScale, processSignal, processStop } from '../../src/actions/process.js';
 import type { TargetConfig } from '../../src/config/types.js';
-import { systemClock } from '../../src/engine/clock.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { systemClock } from '../../src/drivers/clock.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
 import { demoSpec, ensureDemoBuilt, freePorts, harness, nextEvent, target } from '../supervisor/helpers.js';
 

@@ -10,8 +10,8 @@ import { deleteOlderThanParams, sqlDeleteOlderThan, type DeleteOlderThanParams }
 import type { ActionContext, NotifierPort } from '../../src/actions/types.js';
 import type { Clock } from '../../src/core/clock.js';
 import { ActionError } from '../../src/core/errors.js';
-import { systemClock } from '../../src/engine/clock.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { systemClock } from '../../src/drivers/clock.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 import { serviceOrSkip } from '../support/services.js';
 import { eventually } from '../supervisor/helpers.js';

@@ -10,8 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tlsRenewAction, type TlsRenewParams } from '../../src/actions/tls.js';
 import type { ActionContext, NotifierPort } from '../../src/actions/types.js';
 import { ActionError } from '../../src/core/errors.js';
-import { systemClock } from '../../src/engine/clock.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { systemClock } from '../../src/drivers/clock.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 
 const OPENSSL = '/usr/bin/openssl';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/server.js';
 import { EventHub } from '../../src/api/sse.js';
 import type { ExecutionStatus } from '../../src/core/records.js';
-import { EventBus } from '../../src/engine/events.js';
+import { EventBus } from '../../src/core/events.js';
 import { startApiHarness, type ApiHarness, COOL_WEB_RUNBOOK, cpuHighConfig } from '../support/api-harness.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { openSse, type SseStream } from '../support/sse.js';

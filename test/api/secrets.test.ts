@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/api/auth.js';
-import { createLogger } from '../../src/engine/log.js';
+import { createLogger } from '../../src/drivers/log.js';
 import { startApiHarness, type ApiHarness } from '../support/api-harness.js';
 import { configYaml } from '../support/engine-harness.js';
 import { openSse } from '../support/sse.js';

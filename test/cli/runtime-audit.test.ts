@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { compileConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/engine/log.js';
+import { createLogger } from '../../src/drivers/log.js';
 import { builtinProbes } from '../../src/probes/index.js';
 import { openSqliteStore } from '../../src/store/database.js';
 import { StoreLockedError } from '../../src/store/lock.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { compileConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import { builtinProbes } from '../../src/probes/index.js';
 import { ALERTMANAGER, PROMETHEUS, freePort, havePrometheus, startProgram, until, type Started } from '../support/processes.js';
 

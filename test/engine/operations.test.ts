@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { approvalTimeouts } from '../../src/engine/operations.js';
+import { approvalTimeouts } from '../../src/remediation/operations.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
 
 const config = configYaml(`

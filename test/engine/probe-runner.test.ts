@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Signal } from '../../src/core/signal.js';
 import { ProbeRunner } from '../../src/engine/probe-runner.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import type { ProbePlugin } from '../../src/probes/types.js';
 import type { SupervisorPort } from '../../src/supervisor/types.js';
 import { FakeClock } from '../support/fake-clock.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/engine/log.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import { RuleBook } from '../../src/engine/rules-runtime.js';
-import { systemClock } from '../../src/engine/clock.js';
+import { systemClock } from '../../src/drivers/clock.js';
 import { openSqliteStore } from '../../src/store/database.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
 

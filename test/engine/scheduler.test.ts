@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScheduleConfig } from '../../src/config/types.js';
-import { EventBus, type EngineEvents } from '../../src/engine/events.js';
+import { EventBus, type EngineEvents } from '../../src/core/events.js';
 import { Scheduler, type SchedulerDeps } from '../../src/engine/scheduler.js';
 import type { CompiledRunbook } from '../../src/runbooks/types.js';
 import { FakeClock } from '../support/fake-clock.js';

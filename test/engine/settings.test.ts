@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyPatch, initialSettings, restoreSettings } from '../../src/engine/settings.js';
-import type { EngineEvents } from '../../src/engine/events.js';
+import type { EngineEvents } from '../../src/core/events.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
 
 const config = configYaml(`

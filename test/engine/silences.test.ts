@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { OperationError } from '../../src/engine/errors.js';
+import { OperationError } from '../../src/core/operation-error.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
 
 const rules = `

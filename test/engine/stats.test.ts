@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Condition } from '../../src/core/condition.js';
 import type { CompiledRule } from '../../src/config/types.js';
-import { healthScore, incidentStats, stats } from '../../src/engine/stats.js';
+import { healthScore, incidentStats, stats } from '../../src/views/stats.js';
 import { openSqliteStore, type KyselyStore } from '../../src/store/database.js';
 import { execution, incident } from '../store/store-contract.js';
 import { FakeClock } from '../support/fake-clock.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Signal } from '../../src/core/signal.js';
 import { compileConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import { AlertIntake } from '../../src/intake/intake.js';
 import type { IncomingAlert } from '../../src/intake/types.js';
 import { builtinProbes } from '../../src/probes/index.js';

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/server.js';
 import { createMetrics, type EngineMetrics } from '../../src/metrics/metrics.js';
 import { createNotifier } from '../../src/notify/notifier.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import { havePrometheus, PROMTOOL } from '../support/processes.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
 

@@ -3,7 +3,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Notification } from '../../src/actions/types.js';
 import type { ChannelConfig } from '../../src/config/types.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import { createNotifier, redactChannel, type Notifier } from '../../src/notify/notifier.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { startReceiver } from './receiver.js';

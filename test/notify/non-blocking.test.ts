@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/engine/log.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import { createNotifier, type Notifier } from '../../src/notify/notifier.js';
 import { freePort } from '../support/processes.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Notification } from '../../src/actions/types.js';
 import type { ChannelConfig } from '../../src/config/types.js';
 import type { Severity } from '../../src/core/severity.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import { channelWants, createNotifier, type DeliveryChannel } from '../../src/notify/notifier.js';
 import { FakeClock } from '../support/fake-clock.js';
 

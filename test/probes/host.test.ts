@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeConfig, TargetConfig } from '../../src/config/types.js';
 import type { Sample } from '../../src/core/signal.js';
-import { systemClock } from '../../src/engine/clock.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { systemClock } from '../../src/drivers/clock.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import {
   cpuPercent,
   createHostProbe,

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProbeConfig, TargetConfig } from '../../src/config/types.js';
 import type { Sample } from '../../src/core/signal.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import type { ProbePlugin } from '../../src/probes/types.js';
 import {
   counterDelta,

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ProcessSpec, TargetConfig } from '../../src/config/types.js';
-import { systemClock } from '../../src/engine/clock.js';
-import { silentLogger } from '../../src/engine/log.js';
+import { systemClock } from '../../src/drivers/clock.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { SupervisorEvents } from '../../src/supervisor/types.js';
 

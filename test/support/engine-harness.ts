@@ -6,10 +6,10 @@ import type { ActionPlugin, NotifierPort, Notification } from '../../src/actions
 import { builtinActions } from '../../src/actions/index.js';
 import { compileConfig } from '../../src/config/load.js';
 import type { CompiledConfig } from '../../src/config/types.js';
-import { systemClock } from '../../src/engine/clock.js';
+import { systemClock } from '../../src/drivers/clock.js';
 import { Engine } from '../../src/engine/engine.js';
-import type { EngineEvents, EventName } from '../../src/engine/events.js';
-import { silentLogger } from '../../src/engine/log.js';
+import type { EngineEvents, EventName } from '../../src/core/events.js';
+import { silentLogger } from '../../src/drivers/log.js';
 import { builtinProbes } from '../../src/probes/index.js';
 import { compileRunbookText } from '../../src/runbooks/compile.js';
 import { openSqliteStore } from '../../src/store/database.js';

@@ -1,5 +1,5 @@
-import type { Signal } from '../core/signal.js';
-import type { Point, SeriesSource } from '../core/window.js';
+import type { Signal } from './signal.js';
+import type { Point, SeriesSource } from './window.js';
 
 interface LabeledPoint extends Point {
   readonly labels: Readonly<Record<string, string>>;

@@ -3,8 +3,8 @@ import { activeSilenceFor, matcherIssues, MATCHER_OPS, silenceState, type Silenc
 import type { Severity } from '../core/severity.js';
 import type { CompiledRule, TargetConfig } from '../config/types.js';
 import type { Store } from '../store/types.js';
-import { OperationError } from './errors.js';
-import { newId } from './ids.js';
+import { OperationError } from '../core/operation-error.js';
+import { newId } from '../drivers/ids.js';
 import type { Incidents } from './incidents.js';
 
 export type SilenceView = Silence & { readonly state: SilenceState };

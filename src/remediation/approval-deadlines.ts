@@ -3,8 +3,8 @@ import type { Execution } from '../core/records.js';
 import type { Severity } from '../core/severity.js';
 import type { NotifierPort } from '../actions/types.js';
 import type { Store } from '../store/types.js';
-import type { EventBus } from './events.js';
-import type { Incidents } from './incidents.js';
+import type { EventBus } from '../core/events.js';
+import type { Incidents } from '../incidents/incidents.js';
 
 export interface ApprovalDeadlineDeps {
   readonly store: Store;

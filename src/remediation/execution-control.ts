@@ -3,8 +3,8 @@ import { assertExecutionMove } from '../core/execution.js';
 import type { Execution, StepRecord } from '../core/records.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
-import type { EventBus } from './events.js';
-import type { Incidents } from './incidents.js';
+import type { EventBus } from '../core/events.js';
+import type { Incidents } from '../incidents/incidents.js';
 import { ApprovalError } from './remediator.js';
 
 export interface ExecutionControlDeps {

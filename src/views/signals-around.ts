@@ -2,8 +2,8 @@ import { signalsOf } from '../core/condition.js';
 import type { Point } from '../core/window.js';
 import type { CompiledRule } from '../config/types.js';
 import type { Store } from '../store/types.js';
-import { OperationError } from './errors.js';
-import type { SignalBuffer } from './signals.js';
+import { OperationError } from '../core/operation-error.js';
+import type { SignalBuffer } from '../core/signals.js';
 
 export interface SignalSeries {
   readonly name: string;

@@ -1,9 +1,9 @@
 import type { CompiledRule } from '../config/types.js';
 import type { AlertIntake } from '../intake/intake.js';
-import type { Detector, Problem } from './detector.js';
-import type { Incidents } from './incidents.js';
+import type { Detector, Problem } from '../incidents/detector.js';
+import type { Incidents } from '../incidents/incidents.js';
 import type { Remediator } from './remediator.js';
-import { silencedWhy, type Silences } from './silences.js';
+import { silencedWhy, type Silences } from '../incidents/silences.js';
 
 /** The engine's parts, read when a rule changes state (the detector is built before some of them). */
 export interface ProblemFlowDeps {

@@ -5,7 +5,7 @@ import { SEVERITIES, type Severity } from '../core/severity.js';
 import { outcomes, perRunbook, type Outcomes, type RecoveryRow } from '../core/stats.js';
 import type { CompiledRule } from '../config/types.js';
 import type { Store } from '../store/types.js';
-import { OperationError } from './errors.js';
+import { OperationError } from '../core/operation-error.js';
 
 export const STATS_WINDOWS = { '24h': 24 * 3_600_000, '7d': 7 * 24 * 3_600_000, '30d': 30 * 24 * 3_600_000 } as const;
 export type StatsWindow = keyof typeof STATS_WINDOWS;

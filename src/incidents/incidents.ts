@@ -1,4 +1,4 @@
-import { redactSecrets, redactString } from '../audit/redact.js';
+import { redactSecrets, redactString } from '../core/redact.js';
 import type { Clock } from '../core/clock.js';
 import { fingerprint } from '../core/fingerprint.js';
 import { isActiveIncident, moveIncident } from '../core/incident.js';
@@ -6,8 +6,8 @@ import type { Incident, IncidentStatus } from '../core/records.js';
 import { moreSevere } from '../core/severity.js';
 import type { Store } from '../store/types.js';
 import type { Problem } from './detector.js';
-import type { EventBus } from './events.js';
-import { newId } from './ids.js';
+import type { EventBus } from '../core/events.js';
+import { newId } from '../drivers/ids.js';
 
 export interface IncidentDeps {
   readonly store: Store;

@@ -1,6 +1,6 @@
-import type { Execution, Incident, StepRecord } from '../core/records.js';
-import type { Verdict } from '../core/policy.js';
-import type { Signal } from '../core/signal.js';
+import type { Execution, Incident, StepRecord } from './records.js';
+import type { Verdict } from './policy.js';
+import type { Signal } from './signal.js';
 
 /**
  * The one typed observation point (STYLE habit 7): the narrator, logs, the API's

@@ -1,6 +1,6 @@
 import { errorMessage } from '../core/errors.js';
 import type { Incident } from '../core/records.js';
-import { redactSecrets } from '../audit/redact.js';
+import { redactSecrets } from '../core/redact.js';
 import type { TargetConfig } from '../config/types.js';
 import { templateVars } from '../executor/vars.js';
 import type { CompiledRunbook } from '../runbooks/types.js';

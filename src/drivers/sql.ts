@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { z } from 'zod';
-import { redactString } from '../audit/redact.js';
+import { redactString } from '../core/redact.js';
 import { ActionError, errorMessage, toActionError } from '../core/errors.js';
 
 /**

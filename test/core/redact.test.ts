@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactSecrets, redactString } from '../../src/audit/redact.js';
+import { redactSecrets, redactString } from '../../src/core/redact.js';
 
 describe('redactSecrets', () => {
   it('replaces the values of secret-named keys at any depth', () => {

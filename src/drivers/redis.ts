@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { ActionError } from '../core/errors.js';
-import { redactString } from '../audit/redact.js';
+import { redactString } from '../core/redact.js';
 
 /**
  * One short-lived Redis connection for a probe check or an action: opened on

@@ -14,10 +14,10 @@ import type { ExecutionContext } from '../executor/types.js';
 import { effectiveApproval } from '../runbooks/chains.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
-import { OperationError } from './errors.js';
-import type { EventBus } from './events.js';
-import { newId } from './ids.js';
-import type { Incidents } from './incidents.js';
+import { OperationError } from '../core/operation-error.js';
+import type { EventBus } from '../core/events.js';
+import { newId } from '../drivers/ids.js';
+import type { Incidents } from '../incidents/incidents.js';
 import { buildPlan } from './plan.js';
 import { selectRunbook } from './select.js';
 

@@ -3,8 +3,8 @@ import { ConfigError } from '../config/errors.js';
 import type { PluginSchemas } from '../config/params.js';
 import { compileRunbookText } from '../runbooks/compile.js';
 import type { CompiledRunbook, CompiledStep } from '../runbooks/types.js';
-import { redactSecrets } from '../audit/redact.js';
-import { OperationError } from './errors.js';
+import { redactSecrets } from '../core/redact.js';
+import { OperationError } from '../core/operation-error.js';
 
 export interface RunbookView {
   readonly name: string;

@@ -18,6 +18,12 @@ export function overridesFrom(opts: { port?: number; dataDir?: string }): { port
   return { ...(port !== undefined ? { port } : {}), ...(dataDir !== undefined ? { dataDir } : {}) };
 }
 
+/** Said once, when a start made the audit key file (never the key itself). */
+export function auditKeyNotice(file: string): string {
+  return `medic: made the audit key ${file} (mode 0600): back it up apart from the database; ` +
+    'without it `medic audit verify` cannot check signatures (README "Audit key")\n';
+}
+
 /**
  * Runs until SIGINT, SIGTERM or SIGHUP, then stops cleanly. Supervised processes run in their own
  * sessions, so a closed terminal reaches only Medic: it must stop them, or they would outlive it.
@@ -46,8 +52,11 @@ export function registerServe(program: Command): void {
       try {
         const config = loadConfig(opts.config, { probes: builtinProbes, overrides: overridesFrom(opts) });
         const log = createLogger({ level: opts.logLevel });
-        const bootstrapToken = process.env['MEDIC_BOOTSTRAP_TOKEN'];
-        const rt = await startRuntime(config, { log, narrate: process.stdout, ...(bootstrapToken ? { bootstrapToken } : {}) });
+        const { MEDIC_BOOTSTRAP_TOKEN: bootstrapToken, MEDIC_AUDIT_KEY: auditKey } = process.env;
+        const rt = await startRuntime(config, {
+          log, narrate: process.stdout, ...(bootstrapToken ? { bootstrapToken } : {}), ...(auditKey ? { auditKey } : {}),
+        });
+        if (rt.auditKey.created) process.stdout.write(auditKeyNotice(rt.auditKey.source));
         if ((await rt.engine.store.tokens.count()) === 0) {
           process.stdout.write('medic: no API tokens yet: restart with MEDIC_BOOTSTRAP_TOKEN=<a secret of 20+ characters> to make the first (superadmin) one\n');
         }

@@ -49,6 +49,7 @@ export function compileSpec(spec: ConfigSpec, file: string | null, issues: Issue
       signalRetentionMs: ms(storage.signal_retention, D.storage.signalRetention),
       historyRetentionMs: ms(storage.history_retention, D.storage.historyRetention),
     },
+    audit: { checkpointEvery: spec.audit?.checkpoint_every ?? D.audit.checkpointEvery },
     policy: compilePolicy(spec.policy ?? {}),
     targets,
     probes: compileProbes(spec.probes ?? [], targets, issues, opts.probes),

@@ -7,6 +7,7 @@ export const CONFIG_DEFAULTS = {
   server: { host: '127.0.0.1', port: 7070 },
   api: { bodyLimit: 1024 * 1024 },
   storage: { dataDir: './.medic', signalRetention: '1h', historyRetention: '180d' },
+  audit: { checkpointEvery: 100 },
   policy: {
     mode: 'active',
     autoRemediation: true,

@@ -27,6 +27,13 @@ const storageSchema = z.strictObject({
   history_retention: duration({ default: D.storage.historyRetention }).optional(),
 });
 
+const auditSchema = z.strictObject({
+  checkpoint_every: int(1).max(1_000_000).optional().meta({
+    default: D.audit.checkpointEvery,
+    description: 'Sign a checkpoint of the audit head every N entries (and at start and shutdown). The key: MEDIC_AUDIT_KEY or <data_dir>/audit.key.',
+  }),
+});
+
 const policySchema = z.strictObject({
   mode: z.enum(['active', 'shadow']).optional().meta({ default: D.policy.mode, description: 'shadow: detect and plan, change nothing.' }),
   auto_remediation: z.boolean().optional().meta({ default: D.policy.autoRemediation, description: 'false throws the kill switch.' }),
@@ -178,6 +185,7 @@ export const configSchema = z
     server: serverSchema.optional(),
     api: apiSchema.optional(),
     storage: storageSchema.optional(),
+    audit: auditSchema.optional(),
     policy: policySchema.optional(),
     targets: z.array(targetSchema).optional(),
     probes: z.array(probeSchema).optional(),

@@ -14,6 +14,8 @@ export interface CompiledConfig {
   readonly server: { readonly host: string; readonly port: number };
   readonly api: { readonly bodyLimit: number };
   readonly storage: StorageConfig;
+  /** Signed checkpoints of the audit head (src/audit/signing.ts). */
+  readonly audit: { readonly checkpointEvery: number };
   readonly policy: PolicyConfig;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly probes: readonly ProbeConfig[];

@@ -50,11 +50,40 @@ export interface AuditFilter {
 
 export type AuditInput = Pick<AuditEntry, 'at' | 'actor' | 'kind' | 'subject' | 'details' | 'result'>;
 
+export interface AuditCheckpointInfo {
+  readonly seq: number;
+  readonly hash: string;
+  /** Epoch ms when it was signed. */
+  readonly at: number;
+}
+
+/** The newest entry, and the newest signed checkpoint of it (null on a store without an audit key). */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+  readonly checkpoint: AuditCheckpointInfo | null;
+}
+
 export interface AuditVerification {
   readonly ok: boolean;
   readonly checked: number;
-  /** The first entry whose hash or link does not match, when not ok. */
+  /** The first entry whose hash, link, signature or place does not match, when not ok. */
   readonly firstBad: { readonly seq: number; readonly reason: string } | null;
+  /** The last entry read; seq 0 on an empty log. */
+  readonly head: { readonly seq: number; readonly hash: string };
+  /** The newest signed checkpoint that verified (database or head file). */
+  readonly checkpoint: AuditCheckpointInfo | null;
+  /** Whether MACs and checkpoints were checked: false without an audit key (chain only). */
+  readonly signed: boolean;
+  /** Entries without a MAC (from before the store had a key): held by the chain and the first checkpoint only. */
+  readonly unsigned: number;
+}
+
+/** What sealing the head did: `written` false says why not (a log that no longer matches its signed head). */
+export interface AuditSeal {
+  readonly written: boolean;
+  readonly checkpoint: AuditCheckpointInfo | null;
+  readonly problem: string | null;
 }
 
 export interface BreakerRecord {
@@ -170,6 +199,13 @@ export interface Store {
     append(entry: AuditInput): Promise<AuditEntry>;
     list(filter?: AuditFilter): Promise<Page<AuditEntry>>;
     verify(): Promise<AuditVerification>;
+    /** The head and its newest checkpoint, cheaply (for metrics): no verification. */
+    head(): Promise<AuditHead>;
+    /**
+     * Signs a checkpoint of the current head (start, shutdown) when the store
+     * has an audit key and the log still matches its signed head.
+     */
+    seal(): Promise<AuditSeal>;
   };
   readonly alerts: {
     /** Many rows in one transaction: the intake writes behind, a batch per tick. */

@@ -358,7 +358,7 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
         expect((await store.audit.list({ actor: 'alice' })).total).toBe(2);
         expect((await store.audit.list({ subject: 'inc-1' })).total).toBe(1);
         expect((await store.audit.list({ since: T0 + 3, until: T0 + 5 })).items.map((e) => e.seq)).toEqual([4, 3]);
-        expect(await store.audit.verify()).toEqual({ ok: true, checked: 5, firstBad: null });
+        expect(await store.audit.verify()).toMatchObject({ ok: true, checked: 5, firstBad: null, head: { seq: 5 } });
       });
 
       it('redacts secrets in details before they are hashed into the chain', async () => {
@@ -382,7 +382,7 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
       });
 
       it('verifies an empty log', async () => {
-        expect(await store.audit.verify()).toEqual({ ok: true, checked: 0, firstBad: null });
+        expect(await store.audit.verify()).toMatchObject({ ok: true, checked: 0, firstBad: null, head: { seq: 0 } });
       });
     });
   });

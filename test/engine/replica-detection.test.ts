@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Incident } from '../../src/core/records.js';
+import type { CompiledRule } from '../../src/config/types.js';
+import { Detector, type Problem } from '../../src/engine/detector.js';
+import { SignalBuffer } from '../../src/engine/signals.js';
+import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+/** http_up of every replica of `web` (the down ones 0), plus the group's worst, as the http probe reports them. */
+function healthSamples(at: number, down: readonly number[], replicas = 5) {
+  const perReplica = Array.from({ length: replicas }, (_, i) => ({
+    source: 'test', target: 'web', name: 'http_up', value: down.includes(i) ? 0 : 1, labels: { replica: String(i) }, at,
+  }));
+  return [...perReplica, { source: 'test', target: 'web', name: 'http_up', value: down.length > 0 ? 0 : 1, labels: {}, at }];
+}
+
+const RULES = `
+rules:
+  - name: web-unhealthy
+    description: /health failed 3 checks in a row.
+    targets: [web]
+    severity: P1
+    condition: { signal: http_up, fn: max, samples: 3, lt: 1 }
+`;
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe('rules over a replica group', () => {
+  it('fire once per bad replica, with the replica in the problem, never for the group as well', () => {
+    const buffer = new SignalBuffer({ maxAgeMs: 60_000, maxPointsPerSeries: 100 });
+    const rule = {
+      name: 'web-unhealthy', targets: ['web'], priority: 0, forMs: 0,
+      bands: [{ severity: 'P1', condition: { kind: 'compare', value: { signal: 'http_up', fn: 'max', samples: 3 }, op: 'lt', threshold: 1 } }],
+    } as unknown as CompiledRule;
+    const fired: Problem[] = [];
+    const cleared: Record<string, string>[] = [];
+    const detector = new Detector([rule], ['web'], buffer, {
+      fired: (p) => fired.push(p), escalated: () => undefined, cleared: (_r, _t, _e, labels) => cleared.push(labels),
+    });
+    const feed = (at: number, down: number[]) => {
+      buffer.add(healthSamples(at, down));
+      detector.onSignals('web', ['http_up'], at);
+    };
+    for (let t = 1; t <= 3; t++) feed(t * 1000, [2]);
+    expect(fired.map((p) => p.labels)).toEqual([{ replica: '2' }]);
+
+    for (let t = 4; t <= 6; t++) feed(t * 1000, [2, 4]);
+    expect(fired.map((p) => p.labels)).toEqual([{ replica: '2' }, { replica: '4' }]);
+    expect(detector.state('web-unhealthy', 'web', { replica: '2' }).phase).toBe('firing');
+    expect(detector.state('web-unhealthy', 'web', { replica: '0' }).phase).toBe('ok');
+
+    // Replica 2 heals: only its problem clears.
+    detector.markActive('web-unhealthy', 'web', true, { replica: '2' });
+    detector.markActive('web-unhealthy', 'web', true, { replica: '4' });
+    feed(7000, [4]);
+    expect(cleared).toEqual([{ replica: '2' }]);
+  });
+
+  it('open one incident per replica: the replica is in its labels, fingerprint and title', async () => {
+    const clock = new FakeClock();
+    h = await startHarness({ config: configYaml(RULES), runbooks: [], clock, feed: false });
+    const engine = h.engine;
+    const opened: Incident[] = [];
+    engine.events.on('incident:opened', ({ incident }) => opened.push(incident));
+    const feed = async (down: number[]) => {
+      await clock.advance(1000);
+      engine.ingest(healthSamples(clock.now(), down));
+      await engine.idle();
+    };
+    for (let i = 0; i < 3; i++) await feed([2]);
+    for (let i = 0; i < 3; i++) await feed([2, 4]);
+    expect(opened.map((i) => i.labels)).toEqual([{ replica: '2' }, { replica: '4' }]);
+    expect(opened.map((i) => i.title)).toEqual([
+      '/health failed 3 checks in a row. (web replica 2)',
+      '/health failed 3 checks in a row. (web replica 4)',
+    ]);
+    expect(new Set(opened.map((i) => i.fingerprint)).size).toBe(2);
+    expect(opened[0]!.fingerprint).toBe('web-unhealthy|web|replica=2');
+    // The same replica failing on: still the one incident.
+    for (let i = 0; i < 3; i++) await feed([2, 4]);
+    expect(opened).toHaveLength(2);
+  });
+});

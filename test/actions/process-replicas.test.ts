@@ -75,7 +75,7 @@ function ctx(
   clock: FakeClock, group: FakeGroup, opts: { maxUnavailable?: number; replicaLabel?: string } = {},
 ): ActionContext<ProcessRestartParams> {
   const target: TargetConfig = { name: 'web', labels: {}, process: processSpec({ replicas: 5, maxReplicas: 10, maxUnavailable: opts.maxUnavailable ?? 1 }) };
-  const labels = opts.replicaLabel === undefined ? {} : { replica: opts.replicaLabel };
+  const labels: Record<string, string> = opts.replicaLabel === undefined ? {} : { replica: opts.replicaLabel };
   return {
     params: processRestart.schema.parse({ target: 'web' }),
     targetName: 'web', target,

@@ -60,6 +60,25 @@ describe('rules over a replica group', () => {
     expect(cleared).toEqual([{ replica: '2' }]);
   });
 
+  it('read a group-only signal from the group inside a per-replica judgement; a group read sees only the group', () => {
+    const buffer = new SignalBuffer({ maxAgeMs: 60_000, maxPointsPerSeries: 100 });
+    const leaf = (signal: string, op: string, threshold: number) => ({ kind: 'compare', value: { signal, fn: 'last' }, op, threshold });
+    const rule = {
+      name: 'down-while-others-serve', targets: ['web'], priority: 0, forMs: 0,
+      bands: [{ severity: 'P2', condition: { kind: 'all', of: [leaf('http_up', 'lt', 1), leaf('process_replicas_running', 'gte', 4)] } }],
+    } as unknown as CompiledRule;
+    const fired: Problem[] = [];
+    const detector = new Detector([rule], ['web'], buffer, { fired: (p) => fired.push(p), escalated: () => undefined, cleared: () => undefined });
+    buffer.add([...healthSamples(1000, [1]), { source: 'test', target: 'web', name: 'process_replicas_running', value: 5, labels: {}, at: 1000 }]);
+    detector.onSignals('web', ['http_up', 'process_replicas_running'], 1000);
+    expect(fired.map((p) => p.labels)).toEqual([{ replica: '1' }]);
+    expect(fired[0]!.explain).toBe('http_up = 0 < 1 and process_replicas_running = 5 >= 4');
+    expect(buffer.points('web', 'http_up').map((p) => p.value)).toEqual([0]);
+    expect(buffer.points('web', 'http_up', { replica: '3' }).map((p) => p.value)).toEqual([1]);
+    expect(buffer.replicas('web', 'http_up')).toEqual(['0', '1', '2', '3', '4']);
+    expect(buffer.replicas('web', 'process_replicas_running')).toEqual([]);
+  });
+
   it('open one incident per replica: the replica is in its labels, fingerprint and title', async () => {
     const clock = new FakeClock();
     h = await startHarness({ config: configYaml(RULES), runbooks: [], clock, feed: false });

@@ -243,7 +243,11 @@ export function badReplicas(
   }
   const labelled = ctx.incident?.labels?.[REPLICA_LABEL];
   const index = labelled !== undefined && /^\d+$/.test(labelled) ? Number(labelled) : undefined;
-  if (index !== undefined && index < status.replicas.length) {
+  if (index !== undefined) {
+    // Scaled away since: restarting the others instead would touch replicas nobody found bad.
+    if (index >= status.replicas.length) {
+      throw new ActionError('not_found', `${name} has no replica ${index} any more (it has ${status.replicas.length}): nothing to restart`, { retryable: false });
+    }
     return { indexes: [index], which: `${name} replica ${index}`, why: `the incident is about replica ${index}` };
   }
   const wanted = status.replicas.slice(0, status.desired);

@@ -142,6 +142,13 @@ describe('process.restart on a replica group', () => {
     expect(group.mostInHand).toBe(1);
   });
 
+  it('restarts nothing when the incident\'s replica was scaled away', async () => {
+    const clock = new FakeClock();
+    const group = new FakeGroup(clock, ['running', 'running', 'running']);
+    await expect(processRestart.execute(ctx(clock, group, { replicaLabel: '4' }))).rejects.toThrow(/has no replica 4 any more \(it has 3\): nothing to restart/);
+    expect(group.restarted).toEqual([]);
+  });
+
   it('restarts every replica in turn for a problem of the whole group', async () => {
     const clock = new FakeClock();
     const group = new FakeGroup(clock, ['running', 'running', 'running']);

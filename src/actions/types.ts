@@ -11,7 +11,10 @@ export interface ActionContext<P> {
   readonly targetName: string;
   /** The target's config, when the target is a configured one. */
   readonly target: TargetConfig | undefined;
-  readonly incident: { readonly id: string; readonly rule: string; readonly severity: Severity } | null;
+  /** `labels`: the incident's, e.g. `replica` when it is about one replica of a group. */
+  readonly incident: {
+    readonly id: string; readonly rule: string; readonly severity: Severity; readonly labels?: Readonly<Record<string, string>>;
+  } | null;
   readonly executionId: string;
   readonly clock: Clock;
   /** Aborted on the step's timeout or engine stop; every action must honour it. */

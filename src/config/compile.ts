@@ -152,6 +152,10 @@ function compileProcess(p: ProcessSpecRaw, baseDir: string, path: PathSegment[],
   const replicas = p.replicas ?? D.process.replicas;
   const maxReplicas = p.max_replicas ?? D.process.maxReplicas;
   if (replicas > maxReplicas) issues.add([...path, 'replicas'], `${replicas} is more than max_replicas (${maxReplicas})`);
+  const maxUnavailable = p.max_unavailable ?? D.process.maxUnavailable;
+  if (maxUnavailable > maxReplicas) {
+    issues.add([...path, 'max_unavailable'], `${maxUnavailable} is more than max_replicas (${maxReplicas})`);
+  }
   const env = Object.fromEntries(Object.entries(p.env ?? {}).map(([k, v]) => [k, String(v)]));
   const usesPort = [...(p.args ?? []), ...Object.values(env), p.ready?.url ?? ''].some((s) => /\{\{\s*port\s*\}\}/.test(s));
   if (usesPort && p.port === undefined) {
@@ -172,6 +176,7 @@ function compileProcess(p: ProcessSpecRaw, baseDir: string, path: PathSegment[],
     basePort: p.port ?? null,
     replicas,
     maxReplicas,
+    maxUnavailable,
     ready: p.ready
       ? {
           url: p.ready.url,

@@ -29,6 +29,7 @@ export const CONFIG_DEFAULTS = {
   process: {
     replicas: 1,
     maxReplicas: 10,
+    maxUnavailable: 1,
     grace: '5s',
     logMaxBytes: 10 * 1024 * 1024,
     restartBackoff: { initial: '100ms', max: '5s', attempts: 3 },

@@ -91,6 +91,10 @@ const processSchema = z.strictObject({
   port: int(1).max(65535).optional().meta({ description: 'Replica i listens on port + i.' }),
   replicas: int(1).optional().meta({ default: D.process.replicas }),
   max_replicas: int(1).optional().meta({ default: D.process.maxReplicas }),
+  max_unavailable: int(1).optional().meta({
+    default: D.process.maxUnavailable,
+    description: 'At most this many replicas down by Medic\'s hand at once: process.restart of several goes this many at a time.',
+  }),
   ready: z.strictObject({
     url: z.string().min(1),
     timeout: duration({ default: D.process.ready.timeout }).optional(),

@@ -106,6 +106,8 @@ export interface ProcessSpec {
   readonly basePort: number | null;
   readonly replicas: number;
   readonly maxReplicas: number;
+  /** process.restart takes at most this many replicas down at once, each batch ready before the next. */
+  readonly maxUnavailable: number;
   /** Readiness: a URL (with `{{port}}`) that must answer 2xx before a start counts as done. */
   readonly ready: { readonly url: string; readonly timeoutMs: number; readonly intervalMs: number } | null;
   /** SIGTERM, then this long, then SIGKILL. */

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { longestWindowMs } from '../core/condition.js';
 import { evaluate } from '../core/evaluate.js';
+import { ruleScope } from '../core/fingerprint.js';
 import type { PolicySettings, Verdict } from '../core/policy.js';
 import type { Execution } from '../core/records.js';
 import type { Signal } from '../core/signal.js';
@@ -105,12 +106,12 @@ export class Engine {
     this.detector = new Detector(config.rules, Object.keys(config.targets), this.buffer, this.sink());
     this.incidents = new Incidents({
       store, clock, events: this.events, audit,
-      onActiveChange: (i, active) => this.detector.markActive(i.rule, i.target, active),
+      onActiveChange: (i, active) => this.detector.markActive(i.rule, i.target, active, ruleScope(i)),
     });
     const evidence: Evidence = {
       resetTarget: (target, at) => this.detector.resetTarget(target, at),
       checkNow: (target) => this.probes.checkNow(target),
-      ruleHoldsSince: (rule, target, since, now) => this.detector.holdsSince(rule, target, since, now),
+      ruleHoldsSince: (rule, target, since, now, labels) => this.detector.holdsSince(rule, target, since, now, labels),
       evaluate: (cond, target, since, now) => evaluate(cond, this.buffer, { target, since, now }),
       points: (target, signal) => this.buffer.points(target, signal),
     };
@@ -425,7 +426,7 @@ export class Engine {
     return {
       fired: (p) => this.track(flow.fired(p)),
       escalated: (p) => this.track(flow.escalated(p)),
-      cleared: (rule, target, explain) => this.track(flow.cleared(rule, target, explain)),
+      cleared: (rule, target, explain, labels) => this.track(flow.cleared(rule, target, explain, labels)),
     };
   }
 
@@ -456,7 +457,7 @@ export class Engine {
     for (const incident of this.incidents.activeList()) {
       if (!this.remediator.mayReconsider(incident)) continue;
       if (incident.silenced || this.remediator.isBusy(incident.target) || this.incidents.isOpening(incident.id)) continue;
-      if (incident.source !== 'manual' && this.detector.state(incident.rule, incident.target).phase !== 'firing') continue;
+      if (incident.source !== 'manual' && this.detector.state(incident.rule, incident.target, ruleScope(incident)).phase !== 'firing') continue;
       this.track(this.remediator.consider(incident));
     }
   }

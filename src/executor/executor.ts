@@ -357,7 +357,7 @@ export class Executor {
       params,
       targetName: run.execution.target,
       target: this.deps.targets[run.execution.target],
-      incident: i ? { id: i.id, rule: i.rule, severity: i.severity } : null,
+      incident: i ? { id: i.id, rule: i.rule, severity: i.severity, labels: i.labels } : null,
       executionId: run.execution.id,
       clock: this.deps.clock,
       signal,

@@ -1,3 +1,4 @@
+import { ruleScope } from '../core/fingerprint.js';
 import type { Execution, Incident } from '../core/records.js';
 import type { Point } from '../core/window.js';
 import type { CompiledRunbook, CompiledWatch } from '../runbooks/types.js';
@@ -35,7 +36,7 @@ export async function runVerify(
     const parts: string[] = [];
     let ok = true;
     if (rule) {
-      const r = evidence.ruleHoldsSince(rule, target, since, now);
+      const r = evidence.ruleHoldsSince(rule, target, since, now, incident ? ruleScope(incident) : {});
       if (r.holds) { ok = false; parts.push(`${rule.name} still holds: ${r.explain}`); }
       else if (!r.known) { ok = false; parts.push(`${rule.name}: no fresh samples yet`); }
       else parts.push(`${rule.name} cleared: ${r.explain}`);

@@ -1,6 +1,6 @@
 import { redactSecrets, redactString } from '../core/redact.js';
 import type { Clock } from '../core/clock.js';
-import { fingerprint } from '../core/fingerprint.js';
+import { fingerprint, REPLICA_LABEL } from '../core/fingerprint.js';
 import { isActiveIncident, moveIncident } from '../core/incident.js';
 import type { Incident, IncidentStatus } from '../core/records.js';
 import { moreSevere } from '../core/severity.js';
@@ -83,7 +83,7 @@ export class Incidents {
       target: p.target,
       severity: p.severity,
       status: 'open',
-      title: p.rule.description || `${p.rule.name} on ${p.target}`,
+      title: titleOf(p, labels),
       labels,
       value: p.value,
       source: opts.source ?? 'rule',
@@ -171,4 +171,11 @@ export class Incidents {
       incidentId: incident.id, at: this.deps.clock.now(), kind, message: redactString(message), data: data && redactSecrets(data),
     });
   }
+}
+
+/** The rule's description (or "rule on target"), and the replica when the problem is one replica's. */
+function titleOf(p: Problem, labels: Readonly<Record<string, string>>): string {
+  const base = p.rule.description || `${p.rule.name} on ${p.target}`;
+  const replica = labels[REPLICA_LABEL];
+  return replica === undefined ? base : `${base} (${p.target} replica ${replica})`;
 }

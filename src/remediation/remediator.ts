@@ -9,6 +9,7 @@ import type { Execution, Incident } from '../core/records.js';
 import type { Severity } from '../core/severity.js';
 import type { CompiledRule, TargetConfig } from '../config/types.js';
 import type { NotifierPort } from '../actions/types.js';
+import { REPLICA_LABEL } from '../core/fingerprint.js';
 import type { Executor, Outcome } from '../executor/executor.js';
 import type { ExecutionContext } from '../executor/types.js';
 import { effectiveApproval } from '../runbooks/chains.js';
@@ -18,7 +19,7 @@ import { OperationError } from '../core/operation-error.js';
 import type { EventBus } from '../core/events.js';
 import { newId } from '../drivers/ids.js';
 import type { Incidents } from '../incidents/incidents.js';
-import { buildPlan } from './plan.js';
+import { buildPlan, replicaOf } from './plan.js';
 import { selectRunbook } from './select.js';
 
 export interface RemediatorDeps {
@@ -90,7 +91,8 @@ export class Remediator {
     const recent = await this.deps.store.executions.list({ since: now - HOUR, limit: 10_000, order: 'asc' });
     for (const e of recent.items) {
       if (e.status === 'dry_run' || e.status === 'shadowed' || e.status === 'rejected') continue;
-      this.hits.push({ at: e.startedAt ?? e.createdAt, target: e.target, runbook: e.runbook, automatic: e.requestedBy === 'engine' || e.requestedBy.startsWith('schedule:') });
+      const automatic = e.requestedBy === 'engine' || e.requestedBy.startsWith('schedule:');
+      this.hits.push({ at: e.startedAt ?? e.createdAt, target: e.target, runbook: e.runbook, automatic, replica: replicaOf(e) });
     }
   }
 
@@ -244,7 +246,7 @@ export class Remediator {
     const now = this.deps.clock.now();
     this.hits = pruneHits(this.hits, now, HOUR);
     return decide(this.deps.policy(), {
-      now, trigger, dryRun, severity, target,
+      now, trigger, dryRun, severity, target, replica: incident?.labels[REPLICA_LABEL] ?? null,
       runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => this.deps.runbooks().find((r) => r.name === n)), cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
       silencedBy: incident?.silenced ? 'a silence' : null,
       breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
@@ -416,7 +418,7 @@ export class Remediator {
     let set = this.busy.get(execution.target);
     if (!set) this.busy.set(execution.target, (set = new Set()));
     set.add(execution.id);
-    if (countHit) this.hits.push({ at: this.deps.clock.now(), target: execution.target, runbook: execution.runbook, automatic });
+    if (countHit) this.hits.push({ at: this.deps.clock.now(), target: execution.target, runbook: execution.runbook, automatic, replica: replicaOf(execution) });
   }
 
   private markHeld(execution: Execution): void {

@@ -113,6 +113,7 @@ export class Engine {
       ruleHoldsSince: (rule, target, since, now) => this.detector.holdsSince(rule, target, since, now),
       evaluate: (cond, target, since, now) => evaluate(cond, this.buffer, { target, since, now }),
       points: (target, signal) => this.buffer.points(target, signal),
+      ruleFiring: (rule, target) => this.detector.state(rule, target).phase === 'firing',
     };
     this.executor = new Executor({
       store, clock, log, events: this.events, actions: deps.actionPlugins, supervisor: deps.supervisor,
@@ -141,7 +142,12 @@ export class Engine {
       runbooks: () => this.deps.runbooks, autoRemediation: () => this.settings.autoRemediation,
       isSilenced: (target, rule, severity) => this.silences.matching({ rule, target, severity, labels: {} }) !== undefined,
     }));
-    this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
+    // A new problem on a target whose fix is being watched is that fix failing. Related means: any incident on
+    // the target that is not silenced (a silence says "not evidence") and is not the one being fixed.
+    this.events.on('incident:opened', ({ incident }) => {
+      if (incident.silenced || this.executor.watchedIncident(incident.target) === incident.id) return;
+      this.executor.failWatch(incident.target, `a new problem on ${incident.target} during the watch: ${incident.rule} (${incident.id})`);
+    });
     this.intake = new AlertIntake({
       routes: config.intake.routes, clock, log: log.child({ part: 'intake' }), store: store.alerts,
       isTarget: (name) => Object.hasOwn(this.config.targets, name),

@@ -30,6 +30,11 @@ export function flapping(fixes: readonly number[], now: number, limit: FlapLimit
 
 /** The reason a person reads on the escalation and in the refusal. */
 export function flapReason(key: string, times: readonly number[], limit: FlapLimit): string {
-  return `restart loop: ${key} ran ${times.length} times within ${formatDuration(limit.withinMs)} `
+  return `restart loop: ${key} ran ${times.length} times within ${window(limit.withinMs)} `
     + `(at ${times.map(clockTime).join(', ')}); flap.max is ${limit.max}`;
+}
+
+/** "15m" rather than "15m0s": the window as a person wrote it, usually. */
+function window(ms: number): string {
+  return ms % 60_000 === 0 && ms > 0 ? `${ms / 60_000}m` : formatDuration(ms);
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Execution, Incident, StepRecord } from '../../src/core/records.js';
 import { startReceiver } from '../notify/receiver.js';
 import { ROOT, startCli, stopChild } from '../support/cli.js';
+import { freePort } from '../support/processes.js';
 
 /**
  * A fix that makes things worse, against the real demo service and the built
@@ -14,13 +15,14 @@ import { ROOT, startCli, stopChild } from '../support/cli.js';
  * fault. The watch must see it, the rollback must run, the app must be
  * healthy after, and the incident must end `escalated` with an `escalated`
  * notification, not resolved by its rule clearing. Ten rounds, one target
- * each (app0..app9, all the same app); the even ones also have an error-rate
- * rule of their own, whose new incident during the watch is the fix failing.
+ * and one demo process each (app0..app9: a fresh app, so that the watch's
+ * baseline is a healthy one); the even ones also have an error-rate rule of
+ * their own, whose new incident during the watch is the fix failing.
  */
 const ROUNDS = 10;
 const TOKEN = 'medic_harmful-fix-bootstrap-token-0123456789';
 
-const runbook = (demo: string, dir: string) => `
+const runbook = (dir: string) => `
 name: bad-fix
 description: Puts the file back, and breaks the app.
 match: { rules: [drifted] }
@@ -35,13 +37,13 @@ steps:
     params: { argv: [cp, "${dir}/desired.conf", "${dir}/{{ incident.target }}.conf"] }
   - name: break the app
     action: http.request
-    params: { method: POST, url: "${demo}/fault/errors?rate=1&duration=300", expect_status: 202 }
-    rollback: { action: http.request, params: { method: POST, url: "${demo}/fault/stop-all" } }
+    params: { method: POST, url: "http://127.0.0.1:{{ target.labels.port }}/fault/errors?rate=1&duration=300", expect_status: 202 }
+    rollback: { action: http.request, params: { method: POST, url: "http://127.0.0.1:{{ target.labels.port }}/fault/stop-all" } }
 verify: { timeout: 5s, interval: 50ms }
 watch: { duration: 8s, error_rate: { signal: error_ratio, factor: 2 }, latency: false, health: false }
 `;
 
-const config = (demo: string, dir: string, webhook: string) => `
+const config = (ports: readonly number[], dir: string, webhook: string) => `
 server: { host: 127.0.0.1, port: 0 }
 storage: { data_dir: "${dir}/data" }
 policy:
@@ -50,10 +52,10 @@ policy:
   rate_limits: { global_per_minute: 1000, global_per_hour: 10000, per_target_per_hour: 1000 }
   blast_radius: { targets_per_hour: 100 }
 targets:
-${range().map((i) => `  - name: app${i}`).join('\n')}
+${range().map((i) => `  - { name: app${i}, labels: { port: "${ports[i]}" } }`).join('\n')}
 probes:
 ${range().map((i) => `  - { name: drift${i}, type: drift, target: app${i}, interval: 100ms, params: { path: "${dir}/app${i}.conf", desired_path: "${dir}/desired.conf" } }
-  - { name: metrics${i}, type: prometheus_text, target: app${i}, interval: 200ms, timeout: 150ms, params: { url: "${demo}/metrics", error_ratio: { errors: demo_request_errors_total, requests: demo_requests_total } } }`).join('\n')}
+  - { name: metrics${i}, type: prometheus_text, target: app${i}, interval: 200ms, timeout: 150ms, params: { url: "http://127.0.0.1:${ports[i]}/metrics", error_ratio: { errors: demo_request_errors_total, requests: demo_requests_total } } }`).join('\n')}
 rules:
   - name: drifted
     severity: P2
@@ -75,30 +77,39 @@ function range(): number[] {
 }
 
 let dir: string;
-let demo: ChildProcess;
-let demoUrl: string;
-let traffic: NodeJS.Timeout;
+const demos: ChildProcess[] = [];
+const ports: number[] = [];
+let traffic: NodeJS.Timeout | undefined;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'medic-harmful-'));
-  demo = spawn(process.execPath, [join(ROOT, 'dist', 'demo', 'server.js')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
+async function startDemo(): Promise<number> {
+  const port = await freePort();
+  const demo = spawn(process.execPath, [join(ROOT, 'dist', 'demo', 'server.js')], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  demos.push(demo);
+  await new Promise<void>((resolve, reject) => {
     let out = '';
     demo.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = out.match(/"port":(\d+)/);
-      if (m) resolve(Number(m[1]));
+      if (out.includes('demo service listening')) resolve();
     });
     demo.once('exit', (code) => reject(new Error(`demo exited ${code}: ${out}`)));
   });
-  demoUrl = `http://127.0.0.1:${port}`;
-  // Traffic for the error ratio: a request every 10 ms.
-  traffic = setInterval(() => void fetch(`${demoUrl}/`).then((r) => r.arrayBuffer()).catch(() => undefined), 10);
+  return port;
+}
+
+/** Traffic for the error ratio of the app under test: a request every 10 ms. */
+function trafficTo(port: number): void {
+  if (traffic) clearInterval(traffic);
+  traffic = setInterval(() => void fetch(`http://127.0.0.1:${port}/`).then((r) => r.arrayBuffer()).catch(() => undefined), 10);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'medic-harmful-'));
+  ports.push(...(await Promise.all(range().map(() => startDemo()))));
 });
 
 afterAll(async () => {
-  clearInterval(traffic);
-  if (demo) await stopChild(demo);
+  if (traffic) clearInterval(traffic);
+  await Promise.all(demos.map((d) => stopChild(d)));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -122,8 +133,8 @@ describe('a fix that makes things worse', () => {
     const receiver = await startReceiver();
     writeFileSync(join(dir, 'desired.conf'), 'good\n');
     for (const i of range()) writeFileSync(join(dir, `app${i}.conf`), 'good\n');
-    writeFileSync(join(dir, 'runbook.yaml'), runbook(demoUrl, dir));
-    writeFileSync(join(dir, 'medic.yaml'), config(demoUrl, dir, receiver.url));
+    writeFileSync(join(dir, 'runbook.yaml'), runbook(dir));
+    writeFileSync(join(dir, 'medic.yaml'), config(ports, dir, receiver.url));
     const medic = await startCli(['serve', '--config', join(dir, 'medic.yaml'), '--log-level', 'error'], /serving on (http:\/\/\S+)/,
       { timeoutMs: 20_000, env: { MEDIC_BOOTSTRAP_TOKEN: TOKEN } });
     const url = medic.match[1]!;
@@ -131,11 +142,8 @@ describe('a fix that makes things worse', () => {
     try {
       for (const i of range()) {
         const target = `app${i}`;
-        // The previous round's error incidents have cleared: this round starts from a healthy app.
-        await until('no error incident', async () => {
-          const open = await api<{ items: Incident[] }>(url, '/incidents?rule=app-errors&status=open,remediating,escalated');
-          return open.items.length === 0 ? true : undefined;
-        });
+        const demoUrl = `http://127.0.0.1:${ports[i]}`;
+        trafficTo(ports[i]!);
         writeFileSync(join(dir, `${target}.conf`), 'drifted\n');
         const execution = await until(`the execution on ${target}`, async () => {
           const page = await api<{ items: Execution[] }>(url, `/executions?target=${target}`);

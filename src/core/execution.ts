@@ -12,7 +12,8 @@ import type { Execution, ExecutionStatus } from './records.js';
  *         rolling_back ──► running (next strategy) | failed | rolled_back
  *
  *   succeeded ──► rolling_back (a person's rollback)
- *   running ──► held (a step's outcome is unknown after a crash) ──► pending (a person resumes) | failed (abandoned)
+ *   running | rolling_back ──► held (a step's or an undo's outcome is unknown after a crash)
+ *   held ──► pending (a person resumes) | failed (abandoned)
  *
  *   dry_run and shadowed are terminal records of what would have happened.
  *   A verified fix is `watching` until its watch ends: only a clean watch is a success.
@@ -26,7 +27,8 @@ const TRANSITIONS: Record<ExecutionStatus, readonly ExecutionStatus[]> = {
   held: ['pending', 'running', 'failed'],
   verifying: ['watching', 'succeeded', 'rolling_back', 'failed', 'running'],
   watching: ['succeeded', 'rolling_back', 'failed'],
-  rolling_back: ['running', 'failed', 'rolled_back'],
+  // rolling_back → held: an undo's outcome is unknown after a crash.
+  rolling_back: ['running', 'failed', 'rolled_back', 'held'],
   succeeded: ['rolling_back'],
   failed: [],
   rolled_back: [],

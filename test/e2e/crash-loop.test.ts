@@ -97,10 +97,11 @@ describe('a service in a crash loop', () => {
       expect(restarts).toBeLessThanOrEqual(3);
       const [note] = escalated();
       expect(note!.target).toBe('flappy');
+      const text = note!.text ?? '';
       // The reason lists the restart times (UTC hh:mm:ss), one per restart.
-      const listed = note!.text.match(/\(at ([\d:, ]+)\)/)?.[1]?.split(', ') ?? [];
-      expect(listed, note!.text).toHaveLength(restarts);
-      expect(note!.text).toMatch(/restart loop: restart-flappy@flappy ran \d times within 1m/);
+      const listed = text.match(/\(at ([\d:, ]+)\)/)?.[1]?.split(', ') ?? [];
+      expect(listed, text).toHaveLength(restarts);
+      expect(text).toMatch(/restart loop: restart-flappy@flappy ran \d times within 1m/);
       expect(escalated()).toHaveLength(1);
     } finally {
       await stopChild(medic.child);

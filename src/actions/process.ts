@@ -88,8 +88,9 @@ export const processRestart: ActionPlugin<ProcessRestartParams> = {
     };
   },
 
-  // Undoing a restart means making sure the process runs: start whatever is not running.
-  rollback: (ctx) => startAgain(ctx),
+  // A restart cannot be taken back, and starting the process again would be a second restart
+  // (a failed restart must be one restart, not two): the undo changes nothing and says so.
+  rollback: async () => ({ summary: 'a restart has nothing to undo', undone: false }),
 };
 
 export const processSignal: ActionPlugin<ProcessSignalParams> = {

@@ -37,6 +37,12 @@ export interface ActionOutcome {
   readonly data?: Readonly<Record<string, unknown>>;
   /** Whatever rollback() needs to undo this (e.g. the previous replica count). JSON-serialisable. */
   readonly rollbackState?: unknown;
+  /**
+   * From rollback() only: false when the undo changed nothing (no undo was
+   * given, or there is nothing a restart could take back). The execution is
+   * then not "rolled back": the step stays as it was.
+   */
+  readonly undone?: false;
 }
 
 /**

@@ -10,7 +10,6 @@ import { systemClock } from '../drivers/clock.js';
 import { Engine } from '../engine/engine.js';
 import { narrate } from '../engine/narrator.js';
 import { createMetrics } from '../metrics/metrics.js';
-import { bridgeNotifications } from '../notify/bridge.js';
 import { createNotifier } from '../notify/notifier.js';
 import { builtinProbes } from '../probes/index.js';
 import { loadAuditKeys } from '../audit/key-file.js';
@@ -60,7 +59,6 @@ export async function startRuntime(config: CompiledConfig, opts: RuntimeOptions)
   });
   const stopNarrating = opts.narrate ? narrate(engine.events, opts.narrate, () => clock.now()) : () => {};
   const metrics = createMetrics(engine, { notifier });
-  const bridge = bridgeNotifications(engine.events, notifier);
   const server = buildServer({ engine, clock, bodyLimit: config.api.bodyLimit, log: opts.log.child({ part: 'api' }), metrics, notifier });
   let closed = false;
   const close = async () => {
@@ -69,7 +67,6 @@ export async function startRuntime(config: CompiledConfig, opts: RuntimeOptions)
     await server.close().catch(() => undefined);
     await engine.stop();
     await supervisor.close();
-    bridge();
     await notifier.close().catch(() => undefined);
     metrics.close();
     stopNarrating();

@@ -80,6 +80,7 @@ function compilePolicy(p: NonNullable<ConfigSpec['policy']>): PolicyConfig {
     },
     cooldownMs: ms(p.cooldown, D.policy.cooldown),
     circuitBreaker: { failures: p.circuit_breaker?.failures ?? D.policy.circuitBreakerFailures },
+    flap: { max: p.flap?.max ?? D.policy.flap.max, withinMs: ms(p.flap?.within, D.policy.flap.within) },
     maxConcurrent: p.max_concurrent ?? D.policy.maxConcurrent,
     blastRadius: { targetsPerHour: p.blast_radius?.targets_per_hour ?? D.policy.blastRadiusTargetsPerHour },
     settleMs: ms(p.settle, D.policy.settle),

@@ -16,6 +16,9 @@ export const CONFIG_DEFAULTS = {
     rateLimits: { globalPerMinute: 1, globalPerHour: 10, perTargetPerHour: 10 },
     cooldown: '120s',
     circuitBreakerFailures: 3,
+    // The restart-loop guard: a 4th fix of one runbook on one target within 15 minutes opens its circuit
+    // (monit: "3 restarts within 5 cycles"), even when every fix verified.
+    flap: { max: 3, within: '15m' },
     maxConcurrent: 4,
     blastRadiusTargetsPerHour: 3,
     settle: '5s',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { COMPONENTS } from '../core/health.js';
 import { CONFIG_DEFAULTS as D } from './defaults.js';
-import { bandSchema, conditionSchema, duration, labels, name, severity, valueSchema } from './primitives.js';
+import { bandSchema, conditionSchema, duration, flapSchema, labels, name, severity, valueSchema } from './primitives.js';
 
 /**
  * The raw shape of medic.yaml. Every object is strict: a misspelt key is an
@@ -52,6 +52,9 @@ const policySchema = z.strictObject({
   circuit_breaker: z.strictObject({
     failures: int(1).optional().meta({ default: D.policy.circuitBreakerFailures }),
   }).optional(),
+  flap: flapSchema(D.policy.flap).optional().meta({
+    description: 'Restart-loop guard per runbook and target: more than max fixes within the window open its circuit. A runbook may set its own.',
+  }),
   max_concurrent: int(1).optional().meta({ default: D.policy.maxConcurrent }),
   blast_radius: z.strictObject({
     targets_per_hour: int(1).optional().meta({ default: D.policy.blastRadiusTargetsPerHour }),

@@ -1,3 +1,4 @@
+import type { FlapLimit } from '../core/flap.js';
 import type { Condition } from '../core/condition.js';
 import type { Component } from '../core/health.js';
 import type { Severity } from '../core/severity.js';
@@ -68,6 +69,8 @@ export interface PolicyConfig {
   };
   readonly cooldownMs: number;
   readonly circuitBreaker: { readonly failures: number };
+  /** The restart-loop guard's default: more than `max` fixes of a runbook on a target within `withinMs` open its circuit. */
+  readonly flap: FlapLimit;
   readonly maxConcurrent: number;
   readonly blastRadius: { readonly targetsPerHour: number };
   /** Default settle time after an action when a runbook names none. */

@@ -70,6 +70,7 @@ export function decide(settings: PolicySettings, input: PolicyInput): Verdict {
     return { kind: 'refuse', reason: 'kill switch is on: automatic remediation is off' };
   }
   if (auto && input.breaker?.state === 'open') {
+    if (input.breaker.reason) return { kind: 'refuse', reason: `blocked: circuit open: ${input.breaker.reason}; a person must reset it` };
     const times = input.breaker.failures.slice(-5).map(clockTime).join(', ');
     return { kind: 'refuse', reason: `blocked: circuit open after ${input.breaker.failures.length} failures at ${times}; a person must reset it` };
   }

@@ -4,12 +4,14 @@ import { errorMessage } from '../core/errors.js';
 import { longestWindowMs } from '../core/condition.js';
 import { evaluate } from '../core/evaluate.js';
 import { ruleScope } from '../core/fingerprint.js';
+import type { FlapLimit } from '../core/flap.js';
 import type { PolicySettings, Verdict } from '../core/policy.js';
 import type { Execution } from '../core/records.js';
 import type { Signal } from '../core/signal.js';
 import type { CompiledConfig, CompiledRule } from '../config/types.js';
 import type { ActionPlugin, NotifierPort } from '../actions/types.js';
 import { Executor } from '../executor/executor.js';
+import { bridgeNotifications } from '../notify/bridge.js';
 import type { Evidence } from '../executor/types.js';
 import { AlertIntake } from '../intake/intake.js';
 import type { ProbePlugin } from '../probes/types.js';
@@ -92,6 +94,7 @@ export class Engine {
   private loopDone: Promise<void> = Promise.resolve();
   private readonly inflight = new Set<Promise<unknown>>();
   private started = false;
+  private readonly unbridge: () => void;
 
   constructor(private readonly deps: EngineDeps) {
     const { config, clock, log, store } = deps;
@@ -114,6 +117,7 @@ export class Engine {
       ruleHoldsSince: (rule, target, since, now, labels) => this.detector.holdsSince(rule, target, since, now, labels),
       evaluate: (cond, target, since, now) => evaluate(cond, this.buffer, { target, since, now }),
       points: (target, signal) => this.buffer.points(target, signal),
+      ruleFiring: (rule, target) => this.detector.state(rule, target).phase === 'firing',
     };
     this.executor = new Executor({
       store, clock, log, events: this.events, actions: deps.actionPlugins, supervisor: deps.supervisor,
@@ -122,7 +126,7 @@ export class Engine {
     }, { onOutcome: (e, o, r, c, p) => this.remediator.onOutcome(e, o, r, c, p) });
     this.remediator = new Remediator({
       store, clock, log, events: this.events, incidents: this.incidents, executor: this.executor,
-      notifier: deps.notifier, targets: config.targets, audit,
+      targets: config.targets, audit,
       policy: () => this.policy(),
       runbooks: () => this.deps.runbooks,
       rules: () => this.rulesByName,
@@ -138,11 +142,18 @@ export class Engine {
       runbooks: () => this.deps.runbooks, rules: () => this.rulesByName, baseline: (target) => this.baseline(target), audit,
     });
     ({ approvalDeadlines: this.approvalDeadlines, scheduler: this.scheduler, control: this.control } = wireWorkflows({
-      config, store, clock, events: this.events, incidents: this.incidents, remediator: this.remediator, notifier: deps.notifier, audit,
+      config, store, clock, events: this.events, incidents: this.incidents, remediator: this.remediator, audit,
       runbooks: () => this.deps.runbooks, autoRemediation: () => this.settings.autoRemediation,
       isSilenced: (target, rule, severity) => this.silences.matching({ rule, target, severity, labels: {} }) !== undefined,
     }));
-    this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
+    // A new problem on a target whose fix is being watched is that fix failing. Related means: any incident on
+    // the target that is not silenced (a silence says "not evidence") and is not the one being fixed.
+    this.events.on('incident:opened', ({ incident }) => {
+      if (incident.silenced || this.executor.watchedIncident(incident.target) === incident.id) return;
+      this.executor.failWatch(incident.target, `a new problem on ${incident.target} during the watch: ${incident.rule} (${incident.id})`);
+    });
+    // The one sender of the engine's notifications: every one is made from an event.
+    this.unbridge = bridgeNotifications(this.events, deps.notifier, clock);
     this.intake = new AlertIntake({
       routes: config.intake.routes, clock, log: log.child({ part: 'intake' }), store: store.alerts,
       isTarget: (name) => Object.hasOwn(this.config.targets, name),
@@ -204,6 +215,7 @@ export class Engine {
     await Promise.allSettled([...this.inflight]);
     await this.flushSignals();
     if (this.started) await this.audit('engine', 'engine', 'stopped', {}).catch(() => undefined);
+    this.unbridge();
   }
 
   /** Pushed signals (intake) and probe results enter here. */
@@ -393,7 +405,7 @@ export class Engine {
     this.buffer.keepAtLeast(rulesWindowMs(effective) + 60_000);
   }
 
-  policy(): PolicySettings & { breakerFailures: number; fourEyes: Readonly<Record<Severity, boolean>> } {
+  policy(): PolicySettings & { breakerFailures: number; flap: FlapLimit; fourEyes: Readonly<Record<Severity, boolean>> } {
     const p = this.deps.config.policy;
     return {
       mode: this.settings.mode,
@@ -404,6 +416,7 @@ export class Engine {
       maxConcurrent: p.maxConcurrent,
       blastRadius: p.blastRadius,
       breakerFailures: p.circuitBreaker.failures,
+      flap: p.flap,
       fourEyes: p.fourEyes,
     };
   }

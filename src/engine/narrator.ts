@@ -44,6 +44,8 @@ export function narrate(events: EventBus, out: NodeJS.WritableStream & { isTTY?:
         const ok = execution.status === 'succeeded';
         line(execution.status.toUpperCase().replace('_', ' '), ok ? '1;32' : '1;31',
           `${execution.runbook} on ${execution.target}${took}${execution.error ? `: ${execution.error}` : ''}  [${execution.id}]`);
+      } else if (execution.status === 'watching') {
+        line('WATCHING', '36', `${execution.runbook} on ${execution.target}: verified; a success once its watch ends clean  [${execution.id}]`);
       } else if (execution.status === 'held') {
         line('HELD', '1;35', `${execution.runbook} on ${execution.target}: ${execution.error ?? 'a step is in doubt'}; medic executions resume|abandon ${execution.id}`);
       } else if (execution.status === 'awaiting_approval' || (from === 'awaiting_approval' && execution.status === 'pending')) {

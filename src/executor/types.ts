@@ -23,6 +23,8 @@ export interface Evidence {
   ): { holds: boolean; known: boolean; explain: string };
   evaluate(cond: Condition, target: string, since: number, now: number): Evaluation;
   points(target: string, signal: string): readonly Point[];
+  /** The rule holds on the target now, for its whole `for` (counted afresh since the last settle reset). */
+  ruleFiring(rule: string, target: string): boolean;
 }
 
 export interface ExecutorDeps {

@@ -62,6 +62,8 @@ export class ProblemFlow {
     // While a decision about the target is being recorded, wait: the detector says "cleared" again next time.
     if (incident.status === 'remediating' || this.d.remediator().isDeciding(incident.target) || this.clearing.has(incident.id)) return;
     if (this.d.incidents().isOpening(incident.id)) return;
+    // A fix failed or was undone there: the problem clearing now (often by the undo) is not a fix; a person ends it.
+    if (this.d.incidents().awaitsPerson(incident.id)) return;
     this.clearing.add(incident.id);
     try {
       if (incident.status === 'awaiting_approval') await this.d.remediator().withdrawApprovals(incident, `the problem cleared by itself: ${explain}`);

@@ -107,6 +107,8 @@ export interface BreakersTable {
   /** JSON array of epoch ms. */
   failures: string;
   opened_at: number | null;
+  /** Why it opened when not by counted failures (migration 006). */
+  reason: string | null;
 }
 
 export interface AuditLogTable {

@@ -2,6 +2,8 @@ import type { AlertOutcome, AlertRecord, AuditEntry, Execution, Incident, StepRe
 import type { Signal } from '../core/signal.js';
 import type { Silence } from '../core/silence.js';
 import type { Severity } from '../core/severity.js';
+import type { ExecutionPatch } from '../core/execution.js';
+import type { IncidentPatch } from '../core/incident.js';
 
 /**
  * The storage port: domain operations, no SQL. ./database.ts implements it
@@ -92,6 +94,8 @@ export interface BreakerRecord {
   /** Epoch ms of each failure counted since the last reset. */
   readonly failures: readonly number[];
   readonly openedAt: number | null;
+  /** Why it opened when not by counted failures (the restart-loop guard). */
+  readonly reason: string | null;
 }
 
 export interface AlertFilter {
@@ -132,7 +136,15 @@ export interface RuntimeRuleRecord {
 export interface Store {
   readonly incidents: {
     insert(incident: Incident): Promise<void>;
-    update(id: string, patch: Partial<Omit<Incident, 'id' | 'fingerprint'>>): Promise<void>;
+    /** Changes anything but the status: a status moves only through `move` (src/core/incident.ts's table). */
+    update(id: string, patch: IncidentPatch): Promise<void>;
+    /**
+     * The one status write: moves `incident` (as the caller read it) to `to` by
+     * src/core/incident.ts's table, compare-and-set on its current status.
+     * Returns the moved record, or null when the stored status was no longer
+     * the caller's (someone else moved it first). Throws on a forbidden move.
+     */
+    move(incident: Incident, to: IncidentStatus, at: number): Promise<Incident | null>;
     get(id: string): Promise<Incident | undefined>;
     /** The incident with this fingerprint that is not resolved/failed, if any. */
     findActive(fingerprint: string): Promise<Incident | undefined>;
@@ -142,12 +154,16 @@ export interface Store {
   };
   readonly executions: {
     insert(execution: Execution): Promise<void>;
-    update(id: string, patch: Partial<Omit<Execution, 'id'>>): Promise<void>;
+    /** Changes anything but the status: a status moves only through `move` (src/core/execution.ts's table). */
+    update(id: string, patch: ExecutionPatch): Promise<void>;
     /**
-     * Compare-and-set: applies the patch only while the execution is in `expected`
-     * status; false when it was not (someone else decided first).
+     * The one status write: moves `execution` (as the caller read it) to `to`
+     * by src/core/execution.ts's table, with the patch, compare-and-set on its
+     * current status. Returns the moved record, or null when the stored status
+     * was no longer the caller's (someone else decided first). Throws on a
+     * forbidden move.
      */
-    updateIf(id: string, expected: Execution['status'], patch: Partial<Omit<Execution, 'id'>>): Promise<boolean>;
+    move(execution: Execution, to: ExecutionStatus, patch?: ExecutionPatch): Promise<Execution | null>;
     get(id: string): Promise<Execution | undefined>;
     list(filter?: ExecutionFilter): Promise<Page<Execution>>;
     /** Insert or replace the step with this (executionId, seq). */

@@ -99,7 +99,7 @@ describe('loadConfig: defaults and overrides', () => {
       mode: 'active', autoRemediation: true,
       approval: { P0: 'required', P1: 'required', P2: 'auto', P3: 'auto' },
       rateLimits: { globalPerMinute: 1, globalPerHour: 10, perTargetPerHour: 10 },
-      cooldownMs: 120_000, circuitBreaker: { failures: 3 }, maxConcurrent: 4,
+      cooldownMs: 120_000, circuitBreaker: { failures: 3 }, flap: { max: 3, withinMs: 15 * 60_000 }, maxConcurrent: 4,
       blastRadius: { targetsPerHour: 3 }, settleMs: 5000,
       approvalTimeoutMs: { P0: 15 * 60_000, P1: 60 * 60_000, P2: 60 * 60_000, P3: 60 * 60_000 },
       fourEyes: { P0: true, P1: true, P2: true, P3: true },

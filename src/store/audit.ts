@@ -156,11 +156,16 @@ function checkpoints(db: Kysely<DB>, signing: AuditSigning) {
   return {
     problem,
     appended(signed: SignedCheckpoint | null): void {
-      if (signed) {
+      dirty = true;
+      if (!signed) return;
+      last = signed;
+      try {
         signing.witness.write(signed);
-        last = signed;
         dirty = false;
-      } else dirty = true;
+      } catch {
+        // The entry and its checkpoint are committed: failing the append now would make it retry
+        // and write the entry twice. The next seal() writes the file again, and reports if it cannot.
+      }
     },
     async seal(current: ChainLink): Promise<AuditSeal> {
       const found = await problem();

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +192,21 @@ describe('signed audit log', () => {
     await s.audit.seal();
     expect(JSON.parse(readFileSync(join(dir, AUDIT_HEAD_FILE_NAME), 'utf8'))).toMatchObject({ seq: 30 });
     expect((await s.audit.verify()).firstBad).toEqual({ seq: 30, reason: `entry differs from the signed head in ${join(dir, AUDIT_HEAD_FILE_NAME)}` });
+  });
+
+  it('keeps an append whose head file cannot be written: once in the log, signed again at the next seal', async () => {
+    const s = await open();
+    await s.audit.seal();
+    const headPath = join(dir, AUDIT_HEAD_FILE_NAME);
+    // A directory where the file goes: the rename over it fails, as on a full or read-only disk.
+    rmSync(headPath);
+    mkdirSync(join(headPath, 'blocker'), { recursive: true });
+    for (let i = 1; i <= 12; i++) await s.audit.append(input(i));
+    expect((await s.audit.list()).items.map((e) => e.seq)).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    await expect(s.audit.seal()).rejects.toThrow();
+    rmSync(headPath, { recursive: true });
+    expect(await s.audit.seal()).toMatchObject({ written: true, checkpoint: { seq: 12 } });
+    expect(await s.audit.verify()).toMatchObject({ ok: true, checked: 12 });
   });
 
   it('verifies entries signed with a retired key, and names one signed with an unknown key', async () => {

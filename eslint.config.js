@@ -28,7 +28,14 @@ export default tseslint.config(
     // floor and the ones below it, so no arrow runs back up; on an isolated floor, not even from its
     // own. test/lint/floors.test.ts keeps these zones from silently matching nothing.
     files: ['src/**/*.ts'],
-    rules: { 'import-x/no-restricted-paths': ['error', { zones: floorZones() }] },
+    rules: {
+      'import-x/no-restricted-paths': ['error', { zones: floorZones() }],
+      // A status moves only through the store's move() (src/core/execution.ts, src/core/incident.ts check the table).
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.property.name='update'] > ObjectExpression > Property[key.name='status']",
+        message: 'A status is written only by store.executions.move / store.incidents.move, which apply the core transition table.',
+      }],
+    },
   },
   {
     // The core is pure: no I/O, no other layer, no ambient time or randomness.

@@ -85,7 +85,7 @@ export function createExecAction(opts: ExecActionOptions = {}): ActionPlugin<Exe
     },
     async rollback(ctx) {
       const undo = ctx.params.rollback_argv;
-      if (!undo) return { summary: 'no rollback_argv given: nothing to undo' };
+      if (!undo) return { summary: 'no rollback_argv given: nothing to undo', undone: false };
       return runChecked(ctx, undo);
     },
   };

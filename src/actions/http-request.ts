@@ -100,7 +100,7 @@ export const httpRequestAction: ActionPlugin<HttpRequestParams> = {
   async rollback(ctx) {
     const p = ctx.params;
     const r = p.rollback;
-    if (!r) return { summary: 'no rollback request given: nothing to undo' };
+    if (!r) return { summary: 'no rollback request given: nothing to undo', undone: false };
     return send(ctx, {
       url: r.url ?? p.url,
       method: r.method,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ActionError, toActionError } from '../core/errors.js';
-import type { GroupStatus, SupervisorPort } from '../supervisor/types.js';
+import { REPLICA_LABEL } from '../core/fingerprint.js';
+import type { GroupStatus, ReplicaState, SupervisorPort } from '../supervisor/types.js';
 import type { ActionContext, ActionOutcome, ActionPlugin } from './types.js';
 
 /*
@@ -53,31 +54,43 @@ export const processRestart: ActionPlugin<ProcessRestartParams> = {
   mutates: true,
 
   async plan(ctx) {
-    const { status, grace, which } = describe(ctx, ctx.params.replica, ctx.params.grace);
-    const replicas = chosen(status, ctx.params.replica);
+    const { status, grace } = describe(ctx, ctx.params.replica, ctx.params.grace);
+    const pick = badReplicas(ctx, status);
+    const replicas = chosenOf(status, pick.indexes);
     const ready = readyUrls(ctx, replicas);
-    const order = replicas.length > 1 ? ', one replica at a time' : '';
+    const limit = maxUnavailable(ctx);
+    const order = replicas.length > 1 ? `, ${limit === 1 ? 'one replica' : `${limit} replicas`} at a time, each ready before the next` : '';
     return {
-      summary: `restart ${which}: SIGTERM, ${formatDuration(grace)} grace, then SIGKILL${ready.length ? `; wait for ${ready.join(', ')} to answer 2xx` : ''}${order}`,
-      details: { target: ctx.params.target, replicas, graceMs: grace, ready },
+      summary: `restart ${pick.which}: SIGTERM, ${formatDuration(grace)} grace, then SIGKILL${ready.length ? `; wait for ${ready.join(', ')} to answer 2xx` : ''}${order}`,
+      details: { target: ctx.params.target, replicas, graceMs: grace, ready, maxUnavailable: limit, why: pick.why },
     };
   },
 
   async execute(ctx) {
-    const { status, grace, which } = describe(ctx, ctx.params.replica, ctx.params.grace);
-    const before = chosen(status, ctx.params.replica);
+    const { status, grace } = describe(ctx, ctx.params.replica, ctx.params.grace);
+    const pick = badReplicas(ctx, status);
+    const before = chosenOf(status, pick.indexes);
     const started = ctx.clock.now();
-    await run(() => ctx.supervisor.restart(ctx.params.target, { index: ctx.params.replica, graceMs: grace, signal: ctx.signal }));
-    const after = chosen(groupOf(ctx.supervisor, ctx.params.target), ctx.params.replica);
+    const limit = maxUnavailable(ctx);
+    // Never more than max_unavailable replicas down by Medic's hand: batch by batch, each ready before the next.
+    for (let i = 0; i < pick.indexes.length; i += limit) {
+      const batch = pick.indexes.slice(i, i + limit);
+      await run(async () => {
+        await waitForRoom(ctx, batch, limit);
+        await settleAll(batch.map((index) => ctx.supervisor.restart(ctx.params.target, { index, graceMs: grace, signal: ctx.signal })));
+      });
+    }
+    const after = chosenOf(groupOf(ctx.supervisor, ctx.params.target), pick.indexes);
     return {
-      summary: `restarted ${which} in ${formatDuration(ctx.clock.now() - started)}`,
-      data: { before, after },
-      rollbackState: { target: ctx.params.target },
+      summary: `restarted ${pick.which} in ${formatDuration(ctx.clock.now() - started)}`,
+      data: { before, after, why: pick.why },
+      rollbackState: { target: ctx.params.target, replicas: pick.indexes },
     };
   },
 
-  // Undoing a restart means making sure the process runs: start whatever is not running.
-  rollback: (ctx) => startAgain(ctx),
+  // A restart cannot be taken back, and starting the process again would be a second restart
+  // (a failed restart must be one restart, not two): the undo changes nothing and says so.
+  rollback: async () => ({ summary: 'a restart has nothing to undo', undone: false }),
 };
 
 export const processSignal: ActionPlugin<ProcessSignalParams> = {
@@ -205,6 +218,83 @@ function describe(ctx: ActionContext<{ target: string }>, replica: number | unde
 function chosen(status: GroupStatus, replica: number | undefined) {
   const list = replica === undefined ? status.replicas.slice(0, status.desired) : status.replicas.filter((r) => r.index === replica);
   return list.map((r) => ({ index: r.index, pid: r.pid, port: r.port, state: r.state }));
+}
+
+function chosenOf(status: GroupStatus, indexes: readonly number[]) {
+  return status.replicas.filter((r) => indexes.includes(r.index)).map((r) => ({ index: r.index, pid: r.pid, port: r.port, state: r.state }));
+}
+
+/** What the supervisor itself calls down: a healthy-looking replica is left alone unless something names it. */
+const DOWN_STATES: readonly ReplicaState[] = ['crashed', 'stopped', 'backoff'];
+/** Replicas Medic is taking through a stop and a start: they count against max_unavailable. */
+const IN_HAND_STATES: readonly ReplicaState[] = ['stopping', 'starting'];
+
+/**
+ * The replicas a restart is for, and why: the one the step names; else the
+ * incident's `replica` label (a rule judged per replica, or an alert about
+ * one); else those the supervisor sees down; else, for a problem of the whole
+ * group with every replica up, all of them (a rolling restart).
+ */
+export function badReplicas(
+  ctx: Pick<ActionContext<ProcessRestartParams>, 'params' | 'incident'>, status: GroupStatus,
+): { indexes: number[]; which: string; why: string } {
+  const name = ctx.params.target;
+  if (ctx.params.replica !== undefined) {
+    return { indexes: [ctx.params.replica], which: `${name} replica ${ctx.params.replica}`, why: 'the replica the step names' };
+  }
+  const labelled = ctx.incident?.labels?.[REPLICA_LABEL];
+  const index = labelled !== undefined && /^\d+$/.test(labelled) ? Number(labelled) : undefined;
+  if (index !== undefined) {
+    // Scaled away since: restarting the others instead would touch replicas nobody found bad.
+    if (index >= status.replicas.length) {
+      throw new ActionError('not_found', `${name} has no replica ${index} any more (it has ${status.replicas.length}): nothing to restart`, { retryable: false });
+    }
+    return { indexes: [index], which: `${name} replica ${index}`, why: `the incident is about replica ${index}` };
+  }
+  const wanted = status.replicas.slice(0, status.desired);
+  const down = wanted.filter((r) => DOWN_STATES.includes(r.state)).map((r) => r.index);
+  if (down.length > 0 && down.length < wanted.length) {
+    const list = down.join(', ');
+    return { indexes: down, which: `${name} replica${down.length === 1 ? '' : 's'} ${list}`, why: `down by the supervisor: ${list}` };
+  }
+  const n = wanted.length;
+  return {
+    indexes: wanted.map((r) => r.index),
+    which: `${name} (${n} replica${n === 1 ? '' : 's'})`,
+    why: down.length > 0 ? 'every replica is down' : 'a problem of the whole group: every replica, in turn',
+  };
+}
+
+function maxUnavailable(ctx: ActionContext<unknown>): number {
+  return Math.max(1, ctx.target?.process?.maxUnavailable ?? 1);
+}
+
+/**
+ * Waits until restarting `batch` keeps the group within max_unavailable: other
+ * replicas Medic is already stopping or starting (a person's restart, say)
+ * count too. Woken by the supervisor's own ready and exit events.
+ */
+async function waitForRoom(ctx: ActionContext<{ target: string }>, batch: readonly number[], limit: number): Promise<void> {
+  const busy = () => groupOf(ctx.supervisor, ctx.params.target).replicas
+    .filter((r) => !batch.includes(r.index) && IN_HAND_STATES.includes(r.state)).length;
+  while (busy() + batch.length > limit) {
+    if (ctx.signal.aborted) throw new ActionError('aborted', `waited for room under max_unavailable ${limit} on ${ctx.params.target}`);
+    await new Promise<void>((resolve) => {
+      const offs = [ctx.supervisor.on('ready', () => done()), ctx.supervisor.on('exit', () => done())];
+      const done = () => {
+        for (const off of offs) off();
+        ctx.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      ctx.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+/** Every restart of a batch runs to its end; the first failure is the batch's. */
+async function settleAll(work: readonly Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function countRunning(status: GroupStatus): number {

@@ -15,7 +15,10 @@ export interface ActionContext<P> {
   readonly targetName: string;
   /** The target's config, when the target is a configured one. */
   readonly target: TargetConfig | undefined;
-  readonly incident: { readonly id: string; readonly rule: string; readonly severity: Severity } | null;
+  /** `labels`: the incident's, e.g. `replica` when it is about one replica of a group. */
+  readonly incident: {
+    readonly id: string; readonly rule: string; readonly severity: Severity; readonly labels?: Readonly<Record<string, string>>;
+  } | null;
   readonly executionId: string;
   readonly clock: Clock;
   /** Aborted on the step's timeout or engine stop; every action must honour it. */
@@ -38,6 +41,12 @@ export interface ActionOutcome {
   readonly data?: Readonly<Record<string, unknown>>;
   /** Whatever rollback() needs to undo this (e.g. the previous replica count). JSON-serialisable. */
   readonly rollbackState?: unknown;
+  /**
+   * From rollback() only: false when the undo changed nothing (no undo was
+   * given, or there is nothing a restart could take back). The execution is
+   * then not "rolled back": the step stays as it was.
+   */
+  readonly undone?: false;
 }
 
 /**

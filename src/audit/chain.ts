@@ -7,23 +7,24 @@ import { createHash } from 'node:crypto';
  *
  * hash_N = sha256(canonicalJson({seq, at, actor, kind, subject, details, result, prevHash}))
  * with prevHash = hash_{N-1}. Changing any field of an entry changes its hash;
- * deleting or reordering entries breaks the next entry's link. Truncating the
- * tail is invisible to the chain alone: it needs a witness of the head (the
- * store compares with the head it wrote; exporting the head hash to logs or
- * metrics makes that durable).
+ * deleting or reordering entries breaks the next entry's link. Two things
+ * the chain alone cannot show: a truncated tail, and an entry edited by
+ * someone who then recomputed every hash after it. ./signing.ts closes both
+ * with a key kept outside the database (MACs per entry, signed checkpoints
+ * of the head, the newest also in a file).
  *
  * Pruning (retention: 90 days, 365 for P0/P1) is not built yet; the chain is
  * designed so that it can stay verifiable:
- * - Only a prefix is pruned (every seq <= K). In the same transaction the
- *   pruner stores an anchor {seq: K, hash: hash_K} (an `audit_anchor` row) and
- *   appends a `retention` entry naming K and hash_K. Verification then starts
- *   at the anchor instead of GENESIS (ChainVerifier takes it), and checks the
- *   anchor against that chained retention entry, so a forged anchor cannot
- *   hide further deletions.
+ * - Only a prefix is pruned, and only up to a signed checkpoint K (every seq
+ *   <= K). The checkpoint row stays: it is the anchor, signed, so it cannot
+ *   be forged. In the same transaction the pruner appends a `retention` entry
+ *   naming K and hash_K. Verification then starts at the anchor instead of
+ *   GENESIS (ChainVerifier takes it), and checks the anchor against that
+ *   chained retention entry, so a pruned prefix cannot be passed off for
+ *   further deletions.
  * - Entries that must outlive the prefix (P0/P1) stop the prefix there; or
- *   older entries around them become tombstones that keep seq, prev_hash and
- *   hash but drop the content, checked for their links only. The next kept
- *   entry's hash covers its prev_hash, so a tombstone's hash cannot be forged.
+ *   older entries around them become tombstones that keep seq, prev_hash,
+ *   hash and mac but drop the content, checked for their links only.
  */
 
 export interface ChainLink {
@@ -154,11 +155,18 @@ export class ChainVerifier {
     if (hashEntry(entry.prevHash, entry) !== entry.hash) {
       return (this.broken = { seq: entry.seq, reason: 'hash mismatch: entry content changed' });
     }
+    // A gap before the link: a deleted entry is named itself, not the
+    // innocent entry after it.
+    const expected = this.last.seq + 1;
+    if (entry.seq > expected) {
+      const which = entry.seq - 1 === expected ? `entry ${expected}` : `entries ${expected}..${entry.seq - 1}`;
+      return (this.broken = { seq: expected, reason: `missing ${which}: deleted or out of order (the next entry is ${entry.seq})` });
+    }
     if (entry.prevHash !== this.last.hash) {
       return (this.broken = { seq: entry.seq, reason: `broken link: prev_hash does not match entry ${this.last.seq}` });
     }
-    if (entry.seq !== this.last.seq + 1) {
-      return (this.broken = { seq: entry.seq, reason: `broken sequence: expected seq ${this.last.seq + 1}` });
+    if (entry.seq !== expected) {
+      return (this.broken = { seq: entry.seq, reason: `broken sequence: expected seq ${expected}` });
     }
     this.last = { seq: entry.seq, hash: entry.hash };
     return null;

@@ -9,7 +9,7 @@ import { createLogger } from '../drivers/log.js';
 import { builtinProbes } from '../probes/index.js';
 import { startTraffic } from './demo-traffic.js';
 import { reportError, startRuntime, type Runtime } from './runtime.js';
-import { portOption, runUntilSignal } from './serve.js';
+import { auditKeyNotice, portOption, runUntilSignal } from './serve.js';
 
 /** The package root, from dist/src/cli/ or src/cli/. */
 export function packageRoot(): string {
@@ -27,6 +27,8 @@ export interface DemoOptions {
   readonly logLevel?: string;
   readonly narrate?: NodeJS.WritableStream;
   readonly bootstrapToken?: string;
+  /** MEDIC_AUDIT_KEY, when set. */
+  readonly auditKey?: string;
   /** Edits to the demo config before it is compiled (benchmarks, tests). */
   readonly configure?: (doc: Document) => void;
 }
@@ -42,6 +44,7 @@ export async function startDemo(opts: DemoOptions): Promise<Runtime & { demoUrl:
   const log = createLogger({ level: opts.logLevel ?? 'error' });
   const rt = await startRuntime(config, {
     log, ...(opts.narrate ? { narrate: opts.narrate } : {}), ...(opts.bootstrapToken ? { bootstrapToken: opts.bootstrapToken } : {}),
+    ...(opts.auditKey ? { auditKey: opts.auditKey } : {}),
   });
   let token: DemoToken;
   try {
@@ -127,7 +130,9 @@ export function registerDemo(program: Command): void {
           logLevel: opts.logLevel,
           narrate: process.stdout,
           ...(env['MEDIC_BOOTSTRAP_TOKEN'] ? { bootstrapToken: env['MEDIC_BOOTSTRAP_TOKEN'] } : {}),
+          ...(env['MEDIC_AUDIT_KEY'] ? { auditKey: env['MEDIC_AUDIT_KEY'] } : {}),
         });
+        if (rt.auditKey.created) process.stdout.write(auditKeyNotice(rt.auditKey.source));
         process.stdout.write([
           '',
           `Medic demo is running. API ${rt.url}  ·  demo service ${rt.demoUrl}`,

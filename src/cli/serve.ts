@@ -18,16 +18,24 @@ export function overridesFrom(opts: { port?: number; dataDir?: string }): { port
   return { ...(port !== undefined ? { port } : {}), ...(dataDir !== undefined ? { dataDir } : {}) };
 }
 
-/** Runs until SIGINT/SIGTERM, then stops cleanly. */
+/** Said once, when a start made the audit key file (never the key itself). */
+export function auditKeyNotice(file: string): string {
+  return `medic: made the audit key ${file} (mode 0600): back it up apart from the database; ` +
+    'without it `medic audit verify` cannot check signatures (README "Audit key")\n';
+}
+
+/**
+ * Runs until SIGINT, SIGTERM or SIGHUP, then stops cleanly. Supervised processes run in their own
+ * sessions, so a closed terminal reaches only Medic: it must stop them, or they would outlive it.
+ */
 export async function runUntilSignal(close: () => Promise<void>): Promise<void> {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   await new Promise<void>((resolve) => {
     const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      for (const s of signals) process.off(s, stop);
       resolve();
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    for (const s of signals) process.on(s, stop);
   });
   await close();
 }
@@ -44,12 +52,16 @@ export function registerServe(program: Command): void {
       try {
         const config = loadConfig(opts.config, { probes: builtinProbes(), overrides: overridesFrom(opts) });
         const log = createLogger({ level: opts.logLevel });
-        const bootstrapToken = process.env['MEDIC_BOOTSTRAP_TOKEN'];
-        const rt = await startRuntime(config, { log, narrate: process.stdout, ...(bootstrapToken ? { bootstrapToken } : {}) });
-        process.stdout.write(`medic: serving on ${rt.url} (config ${config.file})\n`);
+        const { MEDIC_BOOTSTRAP_TOKEN: bootstrapToken, MEDIC_AUDIT_KEY: auditKey } = process.env;
+        const rt = await startRuntime(config, {
+          log, narrate: process.stdout, ...(bootstrapToken ? { bootstrapToken } : {}), ...(auditKey ? { auditKey } : {}),
+        });
+        if (rt.auditKey.created) process.stdout.write(auditKeyNotice(rt.auditKey.source));
         if ((await rt.api.tokens.count()) === 0) {
           process.stdout.write('medic: no API tokens yet: restart with MEDIC_BOOTSTRAP_TOKEN=<a secret of 20+ characters> to make the first (superadmin) one\n');
         }
+        // Last, and in the same tick as the signal handlers: whoever waits for this line may stop us at once.
+        process.stdout.write(`medic: serving on ${rt.url} (config ${config.file})\n`);
         await runUntilSignal(rt.close);
       } catch (err) {
         process.exitCode = reportError(err);

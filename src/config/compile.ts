@@ -49,6 +49,7 @@ export function compileSpec(spec: ConfigSpec, file: string | null, issues: Issue
       signalRetentionMs: ms(storage.signal_retention, D.storage.signalRetention),
       historyRetentionMs: ms(storage.history_retention, D.storage.historyRetention),
     },
+    audit: { checkpointEvery: spec.audit?.checkpoint_every ?? D.audit.checkpointEvery },
     policy: compilePolicy(spec.policy ?? {}),
     targets,
     probes: compileProbes(spec.probes ?? [], targets, issues, opts.probes),
@@ -79,6 +80,7 @@ function compilePolicy(p: NonNullable<ConfigSpec['policy']>): PolicyConfig {
     },
     cooldownMs: ms(p.cooldown, D.policy.cooldown),
     circuitBreaker: { failures: p.circuit_breaker?.failures ?? D.policy.circuitBreakerFailures },
+    flap: { max: p.flap?.max ?? D.policy.flap.max, withinMs: ms(p.flap?.within, D.policy.flap.within) },
     maxConcurrent: p.max_concurrent ?? D.policy.maxConcurrent,
     blastRadius: { targetsPerHour: p.blast_radius?.targets_per_hour ?? D.policy.blastRadiusTargetsPerHour },
     settleMs: ms(p.settle, D.policy.settle),
@@ -151,6 +153,10 @@ function compileProcess(p: ProcessSpecRaw, baseDir: string, path: PathSegment[],
   const replicas = p.replicas ?? D.process.replicas;
   const maxReplicas = p.max_replicas ?? D.process.maxReplicas;
   if (replicas > maxReplicas) issues.add([...path, 'replicas'], `${replicas} is more than max_replicas (${maxReplicas})`);
+  const maxUnavailable = p.max_unavailable ?? D.process.maxUnavailable;
+  if (maxUnavailable > maxReplicas) {
+    issues.add([...path, 'max_unavailable'], `${maxUnavailable} is more than max_replicas (${maxReplicas})`);
+  }
   const env = Object.fromEntries(Object.entries(p.env ?? {}).map(([k, v]) => [k, String(v)]));
   const usesPort = [...(p.args ?? []), ...Object.values(env), p.ready?.url ?? ''].some((s) => /\{\{\s*port\s*\}\}/.test(s));
   if (usesPort && p.port === undefined) {
@@ -171,6 +177,7 @@ function compileProcess(p: ProcessSpecRaw, baseDir: string, path: PathSegment[],
     basePort: p.port ?? null,
     replicas,
     maxReplicas,
+    maxUnavailable,
     ready: p.ready
       ? {
           url: p.ready.url,

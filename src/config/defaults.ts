@@ -7,6 +7,7 @@ export const CONFIG_DEFAULTS = {
   server: { host: '127.0.0.1', port: 7070 },
   api: { bodyLimit: 1024 * 1024 },
   storage: { dataDir: './.medic', signalRetention: '1h', historyRetention: '180d' },
+  audit: { checkpointEvery: 100 },
   policy: {
     mode: 'active',
     autoRemediation: true,
@@ -15,6 +16,9 @@ export const CONFIG_DEFAULTS = {
     rateLimits: { globalPerMinute: 1, globalPerHour: 10, perTargetPerHour: 10 },
     cooldown: '120s',
     circuitBreakerFailures: 3,
+    // The restart-loop guard: a 4th fix of one runbook on one target within 15 minutes opens its circuit
+    // (monit: "3 restarts within 5 cycles"), even when every fix verified.
+    flap: { max: 3, within: '15m' },
     maxConcurrent: 4,
     blastRadiusTargetsPerHour: 3,
     settle: '5s',
@@ -28,6 +32,7 @@ export const CONFIG_DEFAULTS = {
   process: {
     replicas: 1,
     maxReplicas: 10,
+    maxUnavailable: 1,
     grace: '5s',
     logMaxBytes: 10 * 1024 * 1024,
     restartBackoff: { initial: '100ms', max: '5s', attempts: 3 },

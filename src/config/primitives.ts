@@ -133,3 +133,11 @@ export const bandSchema = z
   .meta({ description: 'A severity and exactly one comparison of the rule\'s value.' });
 
 export { OPS };
+
+/** `flap: {max, within}`: shared by policy.flap and a runbook's own (src/runbooks/schema.ts). */
+export function flapSchema(defaults?: { readonly max: number; readonly within: string }) {
+  return z.strictObject({
+    max: z.number().int().min(1).optional().meta(defaults ? { default: defaults.max } : { description: 'Default: policy.flap.max.' }),
+    within: duration(defaults ? { default: defaults.within } : { description: 'Default: policy.flap.within.' }).optional(),
+  });
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { COMPONENTS } from '../core/health.js';
 import { CONFIG_DEFAULTS as D } from './defaults.js';
-import { bandSchema, conditionSchema, duration, labels, name, severity, valueSchema } from './primitives.js';
+import { bandSchema, conditionSchema, duration, flapSchema, labels, name, severity, valueSchema } from './primitives.js';
 
 /**
  * The raw shape of medic.yaml. Every object is strict: a misspelt key is an
@@ -27,6 +27,13 @@ const storageSchema = z.strictObject({
   history_retention: duration({ default: D.storage.historyRetention }).optional(),
 });
 
+const auditSchema = z.strictObject({
+  checkpoint_every: int(1).max(1_000_000).optional().meta({
+    default: D.audit.checkpointEvery,
+    description: 'Sign a checkpoint of the audit head every N entries (and at start and shutdown). The key: MEDIC_AUDIT_KEY or <data_dir>/audit.key.',
+  }),
+});
+
 const policySchema = z.strictObject({
   mode: z.enum(['active', 'shadow']).optional().meta({ default: D.policy.mode, description: 'shadow: detect and plan, change nothing.' }),
   auto_remediation: z.boolean().optional().meta({ default: D.policy.autoRemediation, description: 'false throws the kill switch.' }),
@@ -45,6 +52,9 @@ const policySchema = z.strictObject({
   circuit_breaker: z.strictObject({
     failures: int(1).optional().meta({ default: D.policy.circuitBreakerFailures }),
   }).optional(),
+  flap: flapSchema(D.policy.flap).optional().meta({
+    description: 'Restart-loop guard per runbook and target: more than max fixes within the window open its circuit. A runbook may set its own.',
+  }),
   max_concurrent: int(1).optional().meta({ default: D.policy.maxConcurrent }),
   blast_radius: z.strictObject({
     targets_per_hour: int(1).optional().meta({ default: D.policy.blastRadiusTargetsPerHour }),
@@ -84,6 +94,10 @@ const processSchema = z.strictObject({
   port: int(1).max(65535).optional().meta({ description: 'Replica i listens on port + i.' }),
   replicas: int(1).optional().meta({ default: D.process.replicas }),
   max_replicas: int(1).optional().meta({ default: D.process.maxReplicas }),
+  max_unavailable: int(1).optional().meta({
+    default: D.process.maxUnavailable,
+    description: 'At most this many replicas down by Medic\'s hand at once: process.restart of several goes this many at a time.',
+  }),
   ready: z.strictObject({
     url: z.string().min(1),
     timeout: duration({ default: D.process.ready.timeout }).optional(),
@@ -178,6 +192,7 @@ export const configSchema = z
     server: serverSchema.optional(),
     api: apiSchema.optional(),
     storage: storageSchema.optional(),
+    audit: auditSchema.optional(),
     policy: policySchema.optional(),
     targets: z.array(targetSchema).optional(),
     probes: z.array(probeSchema).optional(),

@@ -1,3 +1,4 @@
+import type { FlapLimit } from '../core/flap.js';
 import type { Condition } from '../core/condition.js';
 import type { Component } from '../core/health.js';
 import type { Severity } from '../core/severity.js';
@@ -14,6 +15,8 @@ export interface CompiledConfig {
   readonly server: { readonly host: string; readonly port: number };
   readonly api: { readonly bodyLimit: number };
   readonly storage: StorageConfig;
+  /** Signed checkpoints of the audit head (src/audit/signing.ts). */
+  readonly audit: { readonly checkpointEvery: number };
   readonly policy: PolicyConfig;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly probes: readonly ProbeConfig[];
@@ -66,6 +69,8 @@ export interface PolicyConfig {
   };
   readonly cooldownMs: number;
   readonly circuitBreaker: { readonly failures: number };
+  /** The restart-loop guard's default: more than `max` fixes of a runbook on a target within `withinMs` open its circuit. */
+  readonly flap: FlapLimit;
   readonly maxConcurrent: number;
   readonly blastRadius: { readonly targetsPerHour: number };
   /** Default settle time after an action when a runbook names none. */
@@ -104,6 +109,8 @@ export interface ProcessSpec {
   readonly basePort: number | null;
   readonly replicas: number;
   readonly maxReplicas: number;
+  /** process.restart takes at most this many replicas down at once, each batch ready before the next. */
+  readonly maxUnavailable: number;
   /** Readiness: a URL (with `{{port}}`) that must answer 2xx before a start counts as done. */
   readonly ready: { readonly url: string; readonly timeoutMs: number; readonly intervalMs: number } | null;
   /** SIGTERM, then this long, then SIGKILL. */

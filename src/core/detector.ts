@@ -4,7 +4,7 @@ import type { Severity } from './severity.js';
 import type { SeriesSource } from './window.js';
 
 /**
- * The life of one rule on one target:
+ * The life of one rule on one target (or on one replica of a target's group):
  *
  *   ok ──band holds──► pending ──held for `for`──► firing ──no band holds──► ok
  *    ▲                    │                          │
@@ -42,8 +42,9 @@ export interface Step {
   readonly event: RuleEvent | null;
 }
 
-export function stepRule(rule: RuleSpec, target: string, prev: RuleState, source: SeriesSource, now: number): Step {
-  const scope = { target, now, since: prev.resetAt };
+/** `replica`: judge that replica of the target's group (see WindowScope.replica) rather than the whole group. */
+export function stepRule(rule: RuleSpec, target: string, prev: RuleState, source: SeriesSource, now: number, replica?: string): Step {
+  const scope = { target, now, since: prev.resetAt, ...(replica === undefined ? {} : { replica }) };
   let match: { severity: Severity; value: number | null; explain: string } | null = null;
   let lastExplain = '';
   let known = true;

@@ -1,4 +1,5 @@
-import { compare, OP_SYMBOL, type Condition, type WindowFn } from './condition.js';
+import { compare, OP_SYMBOL, type Condition, type ValueExpr, type WindowFn } from './condition.js';
+import { REPLICA_LABEL } from './fingerprint.js';
 import { describeExpr, readWindow, selectPoints, type SeriesSource, type WindowScope } from './window.js';
 
 export interface Evaluation {
@@ -17,10 +18,17 @@ export interface Evaluation {
   readonly explain: string;
 }
 
+/** The labels a leaf reads with: its own, plus the replica being judged when the signal has per-replica series. */
+function scopedLabels(expr: ValueExpr, source: SeriesSource, scope: WindowScope): Readonly<Record<string, string>> | undefined {
+  if (scope.replica === undefined || expr.labels?.[REPLICA_LABEL] !== undefined) return expr.labels;
+  if ((source.replicas?.(scope.target, expr.signal) ?? []).length === 0) return expr.labels;
+  return { ...expr.labels, [REPLICA_LABEL]: scope.replica };
+}
+
 export function evaluate(cond: Condition, source: SeriesSource, scope: WindowScope): Evaluation {
   if (cond.kind === 'compare') {
     const expr = cond.value;
-    const points = selectPoints(source.points(scope.target, expr.signal, expr.labels), expr, scope);
+    const points = selectPoints(source.points(scope.target, expr.signal, scopedLabels(expr, source, scope)), expr, scope);
     const reading = points ? readWindow(expr, points, scope.now) : undefined;
     const label = describeExpr(expr);
     if (reading?.value === undefined) {

@@ -12,12 +12,33 @@ export interface EngineEvents {
   'incident:opened': { readonly incident: Incident; readonly explain: string };
   'incident:updated': { readonly incident: Incident; readonly from: Incident['status']; readonly why: string };
   'incident:resolved': { readonly incident: Incident; readonly why: string };
+  /** An incident went to a person: why, and the execution it is about when there is one. */
+  'incident:escalated': { readonly incident: Incident; readonly reason: string; readonly executionId: string | null };
   'decision': { readonly incident: Incident | null; readonly runbook: string; readonly target: string; readonly verdict: Verdict };
   'execution:created': { readonly execution: Execution };
   'execution:transition': { readonly execution: Execution; readonly from: Execution['status'] };
+  /**
+   * An execution reached its outcome: `succeeded` only after its watch ended
+   * clean. `needsPerson`: nothing more is tried automatically.
+   */
+  'execution:finished': {
+    readonly execution: Execution; readonly outcome: 'succeeded' | 'failed' | 'rolled_back'; readonly reason: string;
+    readonly needsPerson: boolean;
+  };
+  /** An execution waits for a person's approval. */
+  'approval:requested': { readonly execution: Execution; readonly reason: string };
+  /**
+   * Nobody decided in time: the execution is cancelled. `incidentEscalated`:
+   * its incident went to a person as well (and incident:escalated said so).
+   */
+  'approval:expired': { readonly execution: Execution; readonly reason: string; readonly incidentEscalated: boolean };
   'step:started': { readonly execution: Execution; readonly step: StepRecord };
   'step:finished': { readonly execution: Execution; readonly step: StepRecord };
-  'breaker:changed': { readonly key: string; readonly state: 'open' | 'closed'; readonly failures: readonly number[] };
+  /** `reason`, `target` and `severity` come with an opening: what tripped it, and where. */
+  'breaker:changed': {
+    readonly key: string; readonly state: 'open' | 'closed'; readonly failures: readonly number[];
+    readonly reason?: string; readonly target?: string; readonly severity?: Execution['severity'];
+  };
   'setting:changed': { readonly key: string; readonly value: unknown; readonly actor: string };
   /** One delivery of pushed alerts (src/intake), counted by what became of them. */
   'alerts:received': { readonly source: string; readonly received: number; readonly firing: number; readonly resolved: number; readonly deduplicated: number; readonly unrouted: number };

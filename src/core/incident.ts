@@ -27,6 +27,9 @@ const TRANSITIONS: Record<IncidentStatus, readonly IncidentStatus[]> = {
 
 export const ACTIVE_INCIDENT_STATUSES: readonly IncidentStatus[] = ['open', 'remediating', 'awaiting_approval', 'escalated'];
 
+/** What may change on an incident besides its status (which moves only through `moveIncident`). */
+export type IncidentPatch = Partial<Omit<Incident, 'id' | 'fingerprint' | 'status'>>;
+
 export class TransitionError extends Error {
   override readonly name = 'TransitionError';
 }

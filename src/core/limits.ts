@@ -7,6 +7,8 @@ export interface Hit {
   readonly target: string;
   readonly runbook: string;
   readonly automatic: boolean;
+  /** The replica of the target's group the execution was for, when its incident named one. */
+  readonly replica?: string | null;
 }
 
 /**
@@ -39,7 +41,16 @@ export function checkLimit(hits: readonly Hit[], now: number, windowMs: number, 
   return { ok: false, reason: `rate limit: ${what} (${inWindow.length}/${max})`, retryAt: max > 0 && leaving !== undefined ? leaving + windowMs : null };
 }
 
-/** Distinct targets a runbook touched in the window, the one asked about excluded. */
+/**
+ * Distinct targets a runbook touched in the window. Inside a replica group each
+ * replica counts on its own ("web replica 2"), so restarting a group replica by
+ * replica meets the cap as restarting a fleet target by target does.
+ */
 export function blastRadius(hits: readonly Hit[], now: number, windowMs: number, runbook: string): string[] {
-  return [...new Set(hitsWithin(hits, now, windowMs, (h) => h.runbook === runbook).map((h) => h.target))];
+  return [...new Set(hitsWithin(hits, now, windowMs, (h) => h.runbook === runbook).map((h) => touchedUnit(h.target, h.replica)))];
+}
+
+/** What the blast radius counts: a target, or one replica of it. */
+export function touchedUnit(target: string, replica: string | null | undefined): string {
+  return replica === null || replica === undefined ? target : `${target} replica ${replica}`;
 }

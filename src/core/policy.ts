@@ -1,5 +1,5 @@
 import type { BreakerState } from './breaker.js';
-import { blastRadius, checkLimit, hitsWithin, type Hit } from './limits.js';
+import { blastRadius, checkLimit, hitsWithin, touchedUnit, type Hit } from './limits.js';
 import type { Severity } from './severity.js';
 
 /**
@@ -38,6 +38,8 @@ export interface PolicyInput {
   readonly severity: Severity;
   readonly runbook: { readonly name: string; readonly approval: 'auto' | 'required' | 'by_severity'; readonly cooldownMs?: number | null };
   readonly target: string;
+  /** The replica of the target's group the incident is about, if any: the blast radius counts replicas. */
+  readonly replica?: string | null;
   readonly silencedBy: string | null;
   readonly breaker: BreakerState | null;
   /** Executions started (automatic and manual), newest last. */
@@ -68,6 +70,7 @@ export function decide(settings: PolicySettings, input: PolicyInput): Verdict {
     return { kind: 'refuse', reason: 'kill switch is on: automatic remediation is off' };
   }
   if (auto && input.breaker?.state === 'open') {
+    if (input.breaker.reason) return { kind: 'refuse', reason: `blocked: circuit open: ${input.breaker.reason}; a person must reset it` };
     const times = input.breaker.failures.slice(-5).map(clockTime).join(', ');
     return { kind: 'refuse', reason: `blocked: circuit open after ${input.breaker.failures.length} failures at ${times}; a person must reset it` };
   }
@@ -111,11 +114,13 @@ export function decide(settings: PolicySettings, input: PolicyInput): Verdict {
   if (runbook.approval === 'required') {
     return { kind: 'approval', reason: `needs approval: runbook ${runbook.name} always requires it` };
   }
-  const touched = blastRadius(input.hits, now, HOUR, runbook.name).filter((t) => t !== target);
+  const unit = touchedUnit(target, input.replica);
+  const touched = blastRadius(input.hits, now, HOUR, runbook.name).filter((t) => t !== unit);
   if (touched.length >= settings.blastRadius.targetsPerHour) {
+    const what = touched.some((t) => t.includes(' replica ')) ? 'targets or replicas' : 'targets';
     return {
       kind: 'approval',
-      reason: `needs approval: blast radius, ${runbook.name} already touched ${touched.length} targets in the last hour (${touched.slice(0, 5).join(', ')})`,
+      reason: `needs approval: blast radius, ${runbook.name} already touched ${touched.length} ${what} in the last hour (${touched.slice(0, 5).join(', ')})`,
     };
   }
   if (runbook.approval === 'auto') {

@@ -37,7 +37,10 @@ export interface TimelineEntry {
 }
 
 export const EXECUTION_STATUSES = [
-  'pending', 'awaiting_approval', 'running', 'verifying', 'rolling_back',
+  'pending', 'awaiting_approval', 'running', 'verifying',
+  /** Verified, and in its watch window: not a success until the watch ends clean. */
+  'watching',
+  'rolling_back',
   /** A step's outcome is unknown after a crash: waits for a person to resume or abandon it. */
   'held',
   'succeeded', 'failed', 'rolled_back', 'rejected', 'cancelled', 'dry_run', 'shadowed',

@@ -7,8 +7,10 @@ import type { StepRecord } from './records.js';
  * the store holds; tests feed records and check commands.
  *
  * Per strategy s: forward steps in order → verify → (next strategy on
- * failure, after undoing s's completed steps in reverse) → done. The watch
- * runs after success and rolls the winning strategy back if things got worse.
+ * failure, after undoing s's completed steps in reverse) → watch → done. The
+ * watch runs after verify; only a clean watch is a success. When it sees
+ * things get worse it rolls the winning strategy back, and the outcome goes to
+ * a person either way (rolled_back when something was undone, else failed).
  */
 export interface StepShape {
   readonly action: string;
@@ -78,15 +80,18 @@ export function nextCommand(shape: RunbookShape, records: readonly StepRecord[],
       if (!shape.watch) return { kind: 'finish', status: 'succeeded', strategy: s, reason: 'verified' };
       const watch = latest(records, (r) => r.phase === 'watch' && r.strategy === s);
       if (!watch || watch.status === 'running' || watch.status === 'pending') return { kind: 'watch', strategy: s };
-      if (watch.status === 'succeeded' || watch.status === 'skipped') {
-        return { kind: 'finish', status: 'succeeded', strategy: s, reason: 'verified; the watch saw nothing get worse' };
-      }
+      if (watch.status === 'succeeded') return { kind: 'finish', status: 'succeeded', strategy: s, reason: 'verified; the watch saw nothing get worse' };
+      // Ended early by a person's rollback of this execution: verified, and the person's undo comes next.
+      if (watch.status === 'skipped') return { kind: 'finish', status: 'succeeded', strategy: s, reason: `verified; ${watch.output ?? 'the watch was ended early'}` };
       const why = `watch: ${watch.error ?? 'things got worse'}`;
       const undo = nextRollback(shape, s, records, why);
       if (undo) return undo;
+      // An undo that changed nothing (recorded skipped) is not a rollback: the fix did not hold and nothing was undone.
+      // Either way a person looks: the engine's fix made things worse, trying it again would too.
       const undone = records.some((r) => r.phase === 'rollback' && r.strategy === s && r.status === 'rolled_back');
-      // With nothing undone, "rolled back" would be untrue: the fix did not hold.
-      return { kind: 'finish', status: undone ? 'rolled_back' : 'failed', strategy: s, reason: undone ? why : `${why}; nothing to undo` };
+      return undone
+        ? { kind: 'finish', status: 'rolled_back', strategy: s, reason: why, needsPerson: true }
+        : { kind: 'finish', status: 'failed', strategy: s, reason: `${why}; nothing to undo`, needsPerson: true };
     }
     // This strategy failed: undo what it did (unless a chain says stop), then try the next one.
     const undo = shape.onFailure === 'stop' ? null : nextRollback(shape, s, records, outcome.reason);

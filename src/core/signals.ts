@@ -1,3 +1,4 @@
+import { REPLICA_LABEL } from './fingerprint.js';
 import type { Signal } from './signal.js';
 import type { Point, SeriesSource } from './window.js';
 
@@ -8,10 +9,13 @@ interface LabeledPoint extends Point {
 /**
  * Recent samples per target and signal, in memory, for the rule windows.
  * Bounded twice: by age and by count per series, so a chatty probe cannot
- * grow the engine's memory. The store keeps the longer history.
+ * grow the engine's memory. The store keeps the longer history. A replica's
+ * samples (label `replica`) are a series of their own, next to the group's.
  */
 export class SignalBuffer implements SeriesSource {
   private readonly series = new Map<string, LabeledPoint[]>();
+  /** target+signal → the replicas that have a series of it. */
+  private readonly replicaIndex = new Map<string, Set<string>>();
 
   constructor(private readonly opts: { maxAgeMs: number; maxPointsPerSeries: number }) {}
 
@@ -32,9 +36,13 @@ export class SignalBuffer implements SeriesSource {
 
   add(signals: readonly Signal[]): void {
     for (const s of signals) {
-      const key = seriesKey(s.target, s.name);
+      const replica = s.labels[REPLICA_LABEL];
+      const key = seriesKey(s.target, s.name, replica);
       let list = this.series.get(key);
-      if (!list) this.series.set(key, (list = []));
+      if (!list) {
+        this.series.set(key, (list = []));
+        if (replica !== undefined) this.indexReplica(s.target, s.name).add(replica);
+      }
       const p: LabeledPoint = { at: s.at, value: s.value, labels: s.labels };
       // Keep time order even when samples of one series arrive out of order.
       if (list.length === 0 || list[list.length - 1]!.at <= s.at) list.push(p);
@@ -44,15 +52,21 @@ export class SignalBuffer implements SeriesSource {
   }
 
   points(target: string, signal: string, labels?: Readonly<Record<string, string>>): readonly Point[] {
-    const list = this.series.get(seriesKey(target, signal)) ?? [];
-    if (!labels || Object.keys(labels).length === 0) return list;
-    return list.filter((p) => Object.entries(labels).every(([k, v]) => p.labels[k] === v));
+    const list = this.series.get(seriesKey(target, signal, labels?.[REPLICA_LABEL])) ?? [];
+    const others = Object.entries(labels ?? {}).filter(([k]) => k !== REPLICA_LABEL);
+    if (others.length === 0) return list;
+    return list.filter((p) => others.every(([k, v]) => p.labels[k] === v));
   }
 
-  /** Names of the signals held for a target. */
+  replicas(target: string, signal: string): readonly string[] {
+    return [...(this.replicaIndex.get(seriesKey(target, signal)) ?? [])];
+  }
+
+  /** Names of the signals held for a target (for the group or for any replica). */
   names(target: string): string[] {
     const prefix = `${target}\u0000`;
-    return [...this.series.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+    const names = [...this.series.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length).split('\u0000')[0]!);
+    return [...new Set(names)];
   }
 
   latest(target: string, signal: string): Point | undefined {
@@ -63,14 +77,31 @@ export class SignalBuffer implements SeriesSource {
     const cutoff = now - this.opts.maxAgeMs;
     for (const [key, list] of this.series) {
       const keep = list.findIndex((p) => p.at >= cutoff);
-      if (keep === -1) this.series.delete(key);
+      if (keep === -1) this.dropSeries(key);
       else if (keep > 0) list.splice(0, keep);
     }
   }
+
+  private indexReplica(target: string, name: string): Set<string> {
+    const key = seriesKey(target, name);
+    let set = this.replicaIndex.get(key);
+    if (!set) this.replicaIndex.set(key, (set = new Set()));
+    return set;
+  }
+
+  /** A replica whose samples all aged out (scaled down, say) is no longer judged. */
+  private dropSeries(key: string): void {
+    this.series.delete(key);
+    const [target, name, replica] = key.split('\u0000') as [string, string, string | undefined];
+    if (replica === undefined) return;
+    const set = this.replicaIndex.get(seriesKey(target, name));
+    set?.delete(replica);
+    if (set?.size === 0) this.replicaIndex.delete(seriesKey(target, name));
+  }
 }
 
-function seriesKey(target: string, name: string): string {
-  return `${target}\u0000${name}`;
+function seriesKey(target: string, name: string, replica?: string): string {
+  return replica === undefined ? `${target}\u0000${name}` : `${target}\u0000${name}\u0000${replica}`;
 }
 
 function insertionIndex(list: readonly Point[], at: number): number {

@@ -9,9 +9,16 @@ export interface Point {
   readonly value: number;
 }
 
-/** Where conditions read their series from: one target's samples of one signal, oldest first. */
+/**
+ * Where conditions read their series from: one target's samples of one signal,
+ * oldest first. A sample with a `replica` label belongs to that replica's own
+ * series: a read whose `labels` name no replica sees only the group's samples
+ * (those without the label).
+ */
 export interface SeriesSource {
   points(target: string, signal: string, labels?: Readonly<Record<string, string>>): readonly Point[];
+  /** The replicas that have samples of this signal on the target; none for a signal reported for the group only. */
+  replicas?(target: string, signal: string): readonly string[];
 }
 
 export interface WindowScope {
@@ -24,6 +31,11 @@ export interface WindowScope {
    * makes do with the samples there are (at least one) instead of waiting for N.
    */
   readonly partialCountWindows?: boolean;
+  /**
+   * Judge one replica of a group: a signal reported per replica is read from
+   * that replica's series, one reported for the group only from the group's.
+   */
+  readonly replica?: string;
 }
 
 /** Selects the samples a value expression looks at; undefined when there are not enough. */

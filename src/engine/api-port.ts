@@ -43,6 +43,8 @@ export interface EngineApi {
   listAlerts(filter: AlertFilter): Promise<Page<AlertRecord>>;
   listAudit(filter: AuditFilter): Promise<Page<AuditEntry>>;
   verifyAudit(): Promise<AuditVerification>;
+  /** The audit log's newest entry and newest signed checkpoint (the metrics export them). */
+  auditHead(): ReturnType<Store['audit']['head']>;
 
   problems(): readonly ProblemView[];
   incidentStats(range: { since?: number; until?: number }): Promise<IncidentStatsView>;
@@ -104,6 +106,7 @@ export function engineApi(engine: Engine): EngineApi {
     listAlerts: (filter) => store.alerts.list(filter),
     listAudit: (filter) => store.audit.list(filter),
     verifyAudit: () => store.audit.verify(),
+    auditHead: () => store.audit.head(),
 
     problems: () => engine.problems(),
     incidentStats: (range) => engine.incidentStats(range),

@@ -1,4 +1,5 @@
 import { longestWindowMs } from '../core/condition.js';
+import { fingerprint } from '../core/fingerprint.js';
 import type { Hit } from '../core/limits.js';
 import { pruneHits } from '../core/limits.js';
 import { decide, type Verdict } from '../core/policy.js';
@@ -59,7 +60,7 @@ export function backtest(config: CompiledConfig, runbooks: readonly CompiledRunb
   const targets = [...new Set([...Object.keys(config.targets), ...signals.map((s) => s.target)])];
 
   const onProblem = (p: Problem, kind: 'fired' | 'escalated') => {
-    const key = `${p.rule.name}|${p.target}`;
+    const key = fingerprint(p.rule.name, p.target, p.labels);
     const current = open.get(key);
     if (current) {
       if (kind === 'escalated' && p.severity < current.severity) {
@@ -70,8 +71,8 @@ export function backtest(config: CompiledConfig, runbooks: readonly CompiledRunb
     }
     const n = ++count;
     open.set(key, { n, severity: p.severity, openedAt: now });
-    detector.markActive(p.rule.name, p.target, true);
-    const incident = { id: `bt-${n}`, rule: p.rule.name, target: p.target, severity: p.severity, labels: {} } as unknown as Incident;
+    detector.markActive(p.rule.name, p.target, true, p.labels);
+    const incident = { id: `bt-${n}`, rule: p.rule.name, target: p.target, severity: p.severity, labels: { ...p.labels } } as unknown as Incident;
     const runbook = selectRunbook(runbooks, incident, p.rule, config.targets[p.target]) ?? null;
     let policy: BacktestEvent['policy'] = null;
     if (runbook) {
@@ -92,10 +93,10 @@ export function backtest(config: CompiledConfig, runbooks: readonly CompiledRunb
   const detector: Detector = new Detector(config.rules, targets, buffer, {
     fired: (p) => onProblem(p, 'fired'),
     escalated: (p) => onProblem(p, 'escalated'),
-    cleared: (rule, target, explain) => {
-      const key = `${rule.name}|${target}`;
+    cleared: (rule, target, explain, labels) => {
+      const key = fingerprint(rule.name, target, labels);
       const current = open.get(key);
-      detector.markActive(rule.name, target, false);
+      detector.markActive(rule.name, target, false, labels);
       if (!current) return;
       open.delete(key);
       out.push({ at: now, event: 'resolved', incident: current.n, rule: rule.name, target, severity: current.severity, runbook: null, policy: null, explain });

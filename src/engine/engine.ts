@@ -3,6 +3,8 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { longestWindowMs } from '../core/condition.js';
 import { evaluate } from '../core/evaluate.js';
+import { ruleScope } from '../core/fingerprint.js';
+import type { FlapLimit } from '../core/flap.js';
 import type { PolicySettings, Verdict } from '../core/policy.js';
 import type { Execution } from '../core/records.js';
 import type { Signal } from '../core/signal.js';
@@ -10,6 +12,7 @@ import type { CompiledConfig, CompiledRule } from '../config/types.js';
 import type { ActionPlugin } from '../actions/types.js';
 import type { NotifierPort } from '../core/notification.js';
 import { Executor } from '../executor/executor.js';
+import { bridgeNotifications } from '../notify/bridge.js';
 import type { Evidence } from '../executor/types.js';
 import { AlertIntake } from '../intake/intake.js';
 import type { ProbePlugin } from '../probes/types.js';
@@ -92,6 +95,7 @@ export class Engine {
   private loopDone: Promise<void> = Promise.resolve();
   private readonly inflight = new Set<Promise<unknown>>();
   private started = false;
+  private readonly unbridge: () => void;
 
   constructor(private readonly deps: EngineDeps) {
     const { config, clock, log, store } = deps;
@@ -106,14 +110,15 @@ export class Engine {
     this.detector = new Detector(config.rules, Object.keys(config.targets), this.buffer, this.sink());
     this.incidents = new Incidents({
       store, clock, events: this.events, audit,
-      onActiveChange: (i, active) => this.detector.markActive(i.rule, i.target, active),
+      onActiveChange: (i, active) => this.detector.markActive(i.rule, i.target, active, ruleScope(i)),
     });
     const evidence: Evidence = {
       resetTarget: (target, at) => this.detector.resetTarget(target, at),
       checkNow: (target) => this.probes.checkNow(target),
-      ruleHoldsSince: (rule, target, since, now) => this.detector.holdsSince(rule, target, since, now),
+      ruleHoldsSince: (rule, target, since, now, labels) => this.detector.holdsSince(rule, target, since, now, labels),
       evaluate: (cond, target, since, now) => evaluate(cond, this.buffer, { target, since, now }),
       points: (target, signal) => this.buffer.points(target, signal),
+      ruleFiring: (rule, target) => this.detector.state(rule, target).phase === 'firing',
     };
     this.executor = new Executor({
       store, clock, log, events: this.events, actions: deps.actionPlugins, supervisor: deps.supervisor,
@@ -122,7 +127,7 @@ export class Engine {
     }, { onOutcome: (e, o, r, c, p) => this.remediator.onOutcome(e, o, r, c, p) });
     this.remediator = new Remediator({
       store, clock, log, events: this.events, incidents: this.incidents, executor: this.executor,
-      notifier: deps.notifier, targets: config.targets, audit,
+      targets: config.targets, audit,
       policy: () => this.policy(),
       runbooks: () => this.deps.runbooks,
       rules: () => this.rulesByName,
@@ -138,11 +143,18 @@ export class Engine {
       runbooks: () => this.deps.runbooks, rules: () => this.rulesByName, baseline: (target) => this.baseline(target), audit,
     });
     ({ approvalDeadlines: this.approvalDeadlines, scheduler: this.scheduler, control: this.control } = wireWorkflows({
-      config, store, clock, events: this.events, incidents: this.incidents, remediator: this.remediator, notifier: deps.notifier, audit,
+      config, store, clock, events: this.events, incidents: this.incidents, remediator: this.remediator, audit,
       runbooks: () => this.deps.runbooks, autoRemediation: () => this.settings.autoRemediation,
       isSilenced: (target, rule, severity) => this.silences.matching({ rule, target, severity, labels: {} }) !== undefined,
     }));
-    this.events.on('incident:opened', ({ incident }) => this.executor.endWatch(incident.target));
+    // A new problem on a target whose fix is being watched is that fix failing. Related means: any incident on
+    // the target that is not silenced (a silence says "not evidence") and is not the one being fixed.
+    this.events.on('incident:opened', ({ incident }) => {
+      if (incident.silenced || this.executor.watchedIncident(incident.target) === incident.id) return;
+      this.executor.failWatch(incident.target, `a new problem on ${incident.target} during the watch: ${incident.rule} (${incident.id})`);
+    });
+    // The one sender of the engine's notifications: every one is made from an event.
+    this.unbridge = bridgeNotifications(this.events, deps.notifier, clock);
     this.intake = new AlertIntake({
       routes: config.intake.routes, clock, log: log.child({ part: 'intake' }), store: store.alerts,
       isTarget: (name) => Object.hasOwn(this.config.targets, name),
@@ -204,6 +216,7 @@ export class Engine {
     await Promise.allSettled([...this.inflight]);
     await this.flushSignals();
     if (this.started) await this.audit('engine', 'engine', 'stopped', {}).catch(() => undefined);
+    this.unbridge();
   }
 
   /** Pushed signals (intake) and probe results enter here. */
@@ -393,7 +406,7 @@ export class Engine {
     this.buffer.keepAtLeast(rulesWindowMs(effective) + 60_000);
   }
 
-  policy(): PolicySettings & { breakerFailures: number; fourEyes: Readonly<Record<Severity, boolean>> } {
+  policy(): PolicySettings & { breakerFailures: number; flap: FlapLimit; fourEyes: Readonly<Record<Severity, boolean>> } {
     const p = this.deps.config.policy;
     return {
       mode: this.settings.mode,
@@ -404,6 +417,7 @@ export class Engine {
       maxConcurrent: p.maxConcurrent,
       blastRadius: p.blastRadius,
       breakerFailures: p.circuitBreaker.failures,
+      flap: p.flap,
       fourEyes: p.fourEyes,
     };
   }
@@ -426,7 +440,7 @@ export class Engine {
     return {
       fired: (p) => this.track(flow.fired(p)),
       escalated: (p) => this.track(flow.escalated(p)),
-      cleared: (rule, target, explain) => this.track(flow.cleared(rule, target, explain)),
+      cleared: (rule, target, explain, labels) => this.track(flow.cleared(rule, target, explain, labels)),
     };
   }
 
@@ -457,7 +471,7 @@ export class Engine {
     for (const incident of this.incidents.activeList()) {
       if (!this.remediator.mayReconsider(incident)) continue;
       if (incident.silenced || this.remediator.isBusy(incident.target) || this.incidents.isOpening(incident.id)) continue;
-      if (incident.source !== 'manual' && this.detector.state(incident.rule, incident.target).phase !== 'firing') continue;
+      if (incident.source !== 'manual' && this.detector.state(incident.rule, incident.target, ruleScope(incident)).phase !== 'firing') continue;
       this.track(this.remediator.consider(incident));
     }
   }

@@ -1,5 +1,13 @@
 import { formatDuration } from '../core/duration.js';
+import { REPLICA_LABEL } from '../core/fingerprint.js';
+import type { Incident } from '../core/records.js';
 import type { EventBus } from '../core/events.js';
+
+/** "demo", or "demo replica 2" for one replica's problem. */
+function where(i: Pick<Incident, 'target' | 'labels'>): string {
+  const replica = i.labels[REPLICA_LABEL];
+  return replica === undefined ? i.target : `${i.target} replica ${replica}`;
+}
 
 /**
  * Tells a person at the terminal, one line per event, what Medic saw, decided
@@ -15,7 +23,7 @@ export function narrate(events: EventBus, out: NodeJS.WritableStream & { isTTY?:
   };
   const offs = [
     events.on('incident:opened', ({ incident, explain }) =>
-      line('DETECTED', '1;31', `${incident.severity} ${incident.rule} on ${incident.target}: ${explain}  [${incident.id}]`)),
+      line('DETECTED', '1;31', `${incident.severity} ${incident.rule} on ${where(incident)}: ${explain}  [${incident.id}]`)),
     events.on('decision', ({ runbook, target, verdict }) => {
       const code = verdict.kind === 'run' ? '36' : verdict.kind === 'approval' ? '1;33' : '33';
       line('DECIDED', code, `${runbook || '(no runbook)'} on ${target}: ${verdict.kind.replace('_', ' ')}: ${verdict.reason}`);
@@ -36,6 +44,8 @@ export function narrate(events: EventBus, out: NodeJS.WritableStream & { isTTY?:
         const ok = execution.status === 'succeeded';
         line(execution.status.toUpperCase().replace('_', ' '), ok ? '1;32' : '1;31',
           `${execution.runbook} on ${execution.target}${took}${execution.error ? `: ${execution.error}` : ''}  [${execution.id}]`);
+      } else if (execution.status === 'watching') {
+        line('WATCHING', '36', `${execution.runbook} on ${execution.target}: verified; a success once its watch ends clean  [${execution.id}]`);
       } else if (execution.status === 'held') {
         line('HELD', '1;35', `${execution.runbook} on ${execution.target}: ${execution.error ?? 'a step is in doubt'}; medic executions resume|abandon ${execution.id}`);
       } else if (execution.status === 'awaiting_approval' || (from === 'awaiting_approval' && execution.status === 'pending')) {
@@ -47,9 +57,9 @@ export function narrate(events: EventBus, out: NodeJS.WritableStream & { isTTY?:
         line('WAITING', '1;33', `${execution.runbook} on ${execution.target} needs approval: medic approve ${execution.id}`);
       }
     }),
-    events.on('incident:resolved', ({ incident, why }) => line('RESOLVED', '1;32', `${incident.rule} on ${incident.target}: ${why}`)),
+    events.on('incident:resolved', ({ incident, why }) => line('RESOLVED', '1;32', `${incident.rule} on ${where(incident)}: ${why}`)),
     events.on('incident:updated', ({ incident, why }) => {
-      if (incident.status === 'escalated') line('ESCALATED', '1;35', `${incident.rule} on ${incident.target}: ${why}`);
+      if (incident.status === 'escalated') line('ESCALATED', '1;35', `${incident.rule} on ${where(incident)}: ${why}`);
     }),
     events.on('breaker:changed', ({ key, state, failures }) =>
       line(state === 'open' ? 'CIRCUIT' : 'CIRCUIT', state === 'open' ? '1;31' : '32', `${key} is ${state}${state === 'open' ? ` after ${failures.length} failures` : ''}`)),

@@ -1,7 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { BUSY_EXECUTION_STATUSES } from '../core/execution.js';
 import type { CompiledConfig } from '../config/types.js';
-import type { NotifierPort } from '../core/notification.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
 import { ApprovalDeadlines } from '../remediation/approval-deadlines.js';
@@ -18,7 +17,6 @@ export interface WorkflowParts {
   readonly events: EventBus;
   readonly incidents: Incidents;
   readonly remediator: Remediator;
-  readonly notifier: NotifierPort;
   readonly runbooks: () => readonly CompiledRunbook[];
   readonly autoRemediation: () => boolean;
   readonly isSilenced: SchedulerDeps['isSilenced'];
@@ -41,7 +39,7 @@ export function wireWorkflows(p: WorkflowParts): Workflows {
   const { store, clock, events, incidents, audit, remediator } = p;
   return {
     approvalDeadlines: new ApprovalDeadlines({
-      store, clock, events, incidents, notifier: p.notifier, audit,
+      store, clock, events, incidents, audit,
       timeoutMs: () => p.config.policy.approvalTimeoutMs,
     }),
     scheduler: new Scheduler({

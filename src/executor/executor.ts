@@ -1,16 +1,16 @@
 import { ActionError, toActionError } from '../core/errors.js';
-import { assertExecutionMove } from '../core/execution.js';
+import { TransitionError } from '../core/incident.js';
 import type { Execution, ExecutionStatus, StepRecord } from '../core/records.js';
 import { nextCommand, type Command } from '../core/runner.js';
 import { redactSecrets, redactString } from '../core/redact.js';
 import type { CompiledRunbook, CompiledStep } from '../runbooks/types.js';
 import { checkStepResults, flatten, shapeOfFlat, type FlatStrategy, type Range, type Unit } from './chain.js';
 import { renderParams } from '../runbooks/template.js';
-import type { ActionContext, ActionPlugin } from '../actions/types.js';
+import type { ActionContext, ActionOutcome, ActionPlugin } from '../actions/types.js';
 import { attemptsOf, withRetries } from './attempt.js';
 import type { ExecutionContext, ExecutorDeps } from './types.js';
 import { templateVars } from './vars.js';
-import { runVerify, runWatch } from './verify.js';
+import { runVerify, runWatch, WatchEnd } from './verify.js';
 
 export type Outcome = 'succeeded' | 'failed' | 'rolled_back';
 
@@ -39,6 +39,8 @@ interface Run {
 export class Executor {
   private readonly runs = new Map<string, Run>();
   private readonly watches = new Map<string, AbortController>();
+  /** Target → the incident id of the execution watched there. */
+  private readonly watchedFor = new Map<string, string>();
   private stopping = false;
 
   constructor(private readonly deps: ExecutorDeps, private readonly hooks: ExecutorHooks) {}
@@ -54,8 +56,6 @@ export class Executor {
       flat: [],
     };
     this.runs.set(execution.id, run);
-    // A new execution on a target ends the previous one's watch: it is no longer the last word on it.
-    this.watches.get(execution.target)?.abort();
     try {
       run.flat = flatten(runbook, (name) => this.deps.runbooks?.().find((r) => r.name === name));
       await this.loop(run);
@@ -95,9 +95,24 @@ export class Executor {
     return run.records.filter((r) => !before.has(r.seq));
   }
 
-  /** A new problem on the target ends the watch of the last fix there: the new incident's own runbook takes over. */
-  endWatch(target: string): void {
-    this.watches.get(target)?.abort();
+  /**
+   * A new problem on the target during the watch of the fix there: the fix is
+   * failing (it is rolled back when it can be, and counts for the breaker).
+   * The caller decides what is related (src/engine/engine.ts: any incident
+   * on the target that is not silenced and not the fix's own).
+   */
+  failWatch(target: string, reason: string): void {
+    this.watches.get(target)?.abort(new WatchEnd('failing', reason));
+  }
+
+  /** A person rolls the execution back: its watch ends without a verdict, the person's undo follows. */
+  endWatch(target: string, reason: string): void {
+    this.watches.get(target)?.abort(new WatchEnd('ended', reason));
+  }
+
+  /** The incident whose fix is being watched on this target, if any. */
+  watchedIncident(target: string): string | null {
+    return this.watchedFor.get(target) ?? null;
   }
 
   isRunning(id: string): boolean {
@@ -133,7 +148,8 @@ export class Executor {
           await this.rollbackStep(run, cmd);
           break;
         case 'watch':
-          if (run.execution.status !== 'succeeded') await this.finish(run, 'succeeded', 'verified');
+          // Verified, not yet a success: that takes a clean watch.
+          await this.transition(run, 'watching', { strategy: cmd.strategy });
           await this.watch(run, cmd.strategy);
           break;
         case 'in_doubt': {
@@ -145,7 +161,6 @@ export class Executor {
           break;
         }
         case 'finish':
-          if (cmd.status === 'succeeded' && run.execution.status === 'succeeded') return;
           if (cmd.hold) await this.hold(run, cmd.reason);
           else await this.finish(run, cmd.status, cmd.reason, cmd.needsPerson === true);
           return;
@@ -218,6 +233,7 @@ export class Executor {
   private async hold(run: Run, reason: string): Promise<void> {
     await this.transition(run, 'held', { error: redactString(reason) });
     await this.deps.audit('execution', run.execution.id, 'held', { runbook: run.runbook.name, target: run.execution.target, reason });
+    this.deps.events.emit('execution:finished', { execution: run.execution, outcome: 'failed', reason: redactString(reason), needsPerson: true });
     await this.hooks.onOutcome(run.execution, 'failed', reason, run.ctx, true);
   }
 
@@ -238,7 +254,7 @@ export class Executor {
   private async invoke(
     run: Run, strategy: number, index: number, phase: 'step' | 'rollback', actionName: string,
     rawParams: Readonly<Record<string, unknown>>, unit: Unit,
-    call: (plugin: ActionPlugin, ctx: ActionContext<unknown>) => Promise<{ summary: string; output?: string; data?: unknown; rollbackState?: unknown }>,
+    call: (plugin: ActionPlugin, ctx: ActionContext<unknown>) => Promise<ActionOutcome>,
     note?: string,
   ): Promise<void> {
     const { clock, store: _store } = this.deps;
@@ -246,6 +262,8 @@ export class Executor {
     const plugin = this.deps.actions.get(actionName);
     let params: Record<string, unknown> = {};
     const base = this.stepRecord(run, strategy, index, phase, { action: actionName });
+    // The failure record needs it too: `base` has no start, and the time of failure is not one.
+    const startedAt = clock.now();
     try {
       if (!plugin) throw new ActionError('not_found', `unknown action ${actionName}`);
       const vars = templateVars(target, this.deps.targets[target], run.ctx.incident, this.paramsFor(run, unit));
@@ -254,7 +272,7 @@ export class Executor {
       if (!parsed.success) {
         throw new ActionError('invalid_params', `${actionName}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
       }
-      const started = { ...base, params: redactSecrets(params) as Record<string, unknown>, status: 'running' as const, startedAt: clock.now() };
+      const started = { ...base, params: redactSecrets(params) as Record<string, unknown>, status: 'running' as const, startedAt };
       await this.record(run, started);
       this.deps.events.emit('step:started', { execution: run.execution, step: started });
       const { value, attempts } = await withRetries(clock, {
@@ -262,8 +280,10 @@ export class Executor {
       }, (signal) => call(plugin, this.actionContext(run, parsed.data, signal)));
       if (this.stopping) return;
       if (plugin.mutates) this.deps.evidence.resetTarget(target, clock.now());
+      // An undo that changed nothing says so: skipped, never "rolled back" (src/core/runner.ts reads it).
+      const status = phase === 'step' ? 'succeeded' : value.undone === false ? 'skipped' : 'rolled_back';
       const done: StepRecord = {
-        ...started, status: phase === 'rollback' ? 'rolled_back' : 'succeeded', attempts, finishedAt: clock.now(),
+        ...started, status, attempts, finishedAt: clock.now(),
         output: redactString([note, value.summary, value.output].filter(Boolean).join('\n')),
         rollbackState: value.rollbackState ?? null,
       };
@@ -276,7 +296,7 @@ export class Executor {
       const failed: StepRecord = {
         ...base, params: redactSecrets(params) as Record<string, unknown>,
         status: phase === 'rollback' ? 'rollback_failed' : 'failed', attempts: attemptsOf(err),
-        startedAt: base.startedAt ?? clock.now(), finishedAt: clock.now(), error: redactString(`${e.code}: ${e.message}`), output: note ?? null,
+        startedAt, finishedAt: clock.now(), error: redactString(`${e.code}: ${e.message}`), output: note ?? null,
       };
       await this.record(run, failed);
       this.deps.events.emit('step:finished', { execution: run.execution, step: failed });
@@ -299,14 +319,18 @@ export class Executor {
   private async watch(run: Run, strategy: number): Promise<void> {
     const target = run.execution.target;
     const ctrl = new AbortController();
-    this.watches.get(target)?.abort();
+    this.watches.get(target)?.abort(new WatchEnd('ended', 'another watch on the target took over'));
     this.watches.set(target, ctrl);
+    if (run.ctx.incident) this.watchedFor.set(target, run.ctx.incident.id);
     const rec = this.stepRecord(run, strategy, -1, 'watch', { action: 'watch', name: 'watch', status: 'running', startedAt: this.deps.clock.now() });
     await this.record(run, rec);
-    const result = await runWatch(this.deps, run.runbook.watch, run.execution, AbortSignal.any([ctrl.signal, run.abort.signal]));
-    if (this.watches.get(target) === ctrl) this.watches.delete(target);
+    const result = await runWatch(this.deps, run.runbook.watch, run.execution, run.ctx.incident, AbortSignal.any([ctrl.signal, run.abort.signal]));
+    if (this.watches.get(target) === ctrl) {
+      this.watches.delete(target);
+      this.watchedFor.delete(target);
+    }
     if (this.stopping) return;
-    const status = result.kind === 'worse' ? 'failed' : result.kind === 'superseded' ? 'skipped' : 'succeeded';
+    const status = result.kind === 'worse' ? 'failed' : result.kind === 'ended' ? 'skipped' : 'succeeded';
     await this.record(run, { ...rec, status, finishedAt: this.deps.clock.now(), output: result.explain, error: status === 'failed' ? result.explain : null });
     if (status === 'failed') await this.deps.audit('watch', run.execution.id, 'worse', { explain: result.explain });
   }
@@ -316,16 +340,17 @@ export class Executor {
     if (outcome === 'rolled_back' && run.execution.status !== 'rolling_back') await this.transition(run, 'rolling_back', {});
     await this.transition(run, outcome, { finishedAt: now, error: outcome === 'succeeded' ? null : redactString(reason) });
     await this.deps.audit('execution', run.execution.id, outcome, { runbook: run.runbook.name, target: run.execution.target, reason });
+    this.deps.events.emit('execution:finished', { execution: run.execution, outcome, reason: redactString(reason), needsPerson });
     await this.hooks.onOutcome(run.execution, outcome, reason, run.ctx, needsPerson);
   }
 
   private async transition(run: Run, to: ExecutionStatus, patch: Partial<Execution>): Promise<void> {
     const from = run.execution.status;
     if (from === to && Object.keys(patch).every((k) => run.execution[k as keyof Execution] === patch[k as keyof Execution])) return;
-    assertExecutionMove(run.execution.id, from, to);
     const startedAt = run.execution.startedAt ?? (to === 'running' ? this.deps.clock.now() : null);
-    run.execution = { ...run.execution, ...patch, status: to, startedAt };
-    await this.deps.store.executions.update(run.execution.id, { ...patch, status: to, startedAt });
+    const moved = await this.deps.store.executions.move(run.execution, to, { ...patch, startedAt });
+    if (!moved) throw new TransitionError(`execution ${run.execution.id} changed meanwhile: it is no longer ${from}`);
+    run.execution = moved;
     if (from !== to) this.deps.events.emit('execution:transition', { execution: run.execution, from });
   }
 
@@ -355,7 +380,7 @@ export class Executor {
       params,
       targetName: run.execution.target,
       target: this.deps.targets[run.execution.target],
-      incident: i ? { id: i.id, rule: i.rule, severity: i.severity } : null,
+      incident: i ? { id: i.id, rule: i.rule, severity: i.severity, labels: i.labels } : null,
       executionId: run.execution.id,
       clock: this.deps.clock,
       signal,

@@ -17,9 +17,14 @@ export interface Evidence {
   resetTarget(target: string, at: number): void;
   /** Fresh samples now, instead of at the next probe tick. */
   checkNow(target: string): Promise<void>;
-  ruleHoldsSince(rule: CompiledRule, target: string, since: number, now: number): { holds: boolean; known: boolean; explain: string };
+  /** `labels`: the replica the incident is about, when it is one replica's (see ruleScope). */
+  ruleHoldsSince(
+    rule: CompiledRule, target: string, since: number, now: number, labels?: Readonly<Record<string, string>>,
+  ): { holds: boolean; known: boolean; explain: string };
   evaluate(cond: Condition, target: string, since: number, now: number): Evaluation;
   points(target: string, signal: string): readonly Point[];
+  /** The rule holds on the target now, for its whole `for` (counted afresh since the last settle reset). */
+  ruleFiring(rule: string, target: string): boolean;
 }
 
 export interface ExecutorDeps {

@@ -1,3 +1,4 @@
+import { ruleScope } from '../core/fingerprint.js';
 import type { Execution, Incident } from '../core/records.js';
 import type { Point } from '../core/window.js';
 import type { CompiledRunbook, CompiledWatch } from '../runbooks/types.js';
@@ -35,7 +36,7 @@ export async function runVerify(
     const parts: string[] = [];
     let ok = true;
     if (rule) {
-      const r = evidence.ruleHoldsSince(rule, target, since, now);
+      const r = evidence.ruleHoldsSince(rule, target, since, now, incident ? ruleScope(incident) : {});
       if (r.holds) { ok = false; parts.push(`${rule.name} still holds: ${r.explain}`); }
       else if (!r.known) { ok = false; parts.push(`${rule.name}: no fresh samples yet`); }
       else parts.push(`${rule.name} cleared: ${r.explain}`);
@@ -60,7 +61,13 @@ export async function runVerify(
 export type WatchResult =
   | { readonly kind: 'ok'; readonly explain: string }
   | { readonly kind: 'worse'; readonly explain: string }
-  | { readonly kind: 'superseded'; readonly explain: string };
+  /** A person's rollback ended it: no verdict on the fix. */
+  | { readonly kind: 'ended'; readonly explain: string };
+
+/** Why a watch was ended from outside: the abort reason the executor gives its signal. */
+export class WatchEnd {
+  constructor(readonly kind: 'failing' | 'ended', readonly reason: string) {}
+}
 
 /** Error ratios and latencies below these floors are noise, never "twice as bad". */
 const ERROR_RATIO_FLOOR = 0.05;
@@ -68,11 +75,15 @@ const LATENCY_FLOOR_MS = 100;
 const WATCH_WINDOW_MS = 5_000;
 
 /**
- * The guard window after a success: roll back if the error rate doubled, the
- * latency tripled (each against its value when the execution started, with a
- * floor), or the health check failed several times in a row.
+ * The guard window after verify: the fix is worse than nothing if the error
+ * rate doubled, the latency tripled (each against its value when the
+ * execution started, with a floor), the health check failed several times in
+ * a row, the rule that fired fires again, or a new problem opened on the
+ * target (the engine ends the watch with a WatchEnd 'failing').
  */
-export async function runWatch(deps: ExecutorDeps, w: CompiledWatch, execution: Execution, signal: AbortSignal): Promise<WatchResult> {
+export async function runWatch(
+  deps: ExecutorDeps, w: CompiledWatch, execution: Execution, incident: Incident | null, signal: AbortSignal,
+): Promise<WatchResult> {
   const { clock, evidence } = deps;
   const start = clock.now();
   const end = start + w.durationMs;
@@ -82,10 +93,15 @@ export async function runWatch(deps: ExecutorDeps, w: CompiledWatch, execution: 
     try {
       await clock.sleep(Math.min(interval, end - clock.now()), signal);
     } catch {
-      return { kind: 'superseded', explain: 'watch ended early: a new problem or execution on the target took over' };
+      const end = signal.reason instanceof WatchEnd ? signal.reason : new WatchEnd('ended', 'the engine stopped');
+      return end.kind === 'failing' ? { kind: 'worse', explain: end.reason } : { kind: 'ended', explain: `watch ended early: ${end.reason}` };
     }
     const now = clock.now();
     const target = execution.target;
+    // The problem the fix was for is back (its rule held for its `for` again, counted afresh since the fix).
+    if (incident && evidence.ruleFiring(incident.rule, target)) {
+      return { kind: 'worse', explain: `${incident.rule} fires again on ${target} after the fix` };
+    }
     if (w.health) {
       const recent = fresh(evidence.points(target, w.health.signal), start, now).slice(-w.health.failures);
       if (recent.length === w.health.failures && recent.every((p) => p.value === 0)) {

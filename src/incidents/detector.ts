@@ -1,6 +1,7 @@
 import { signalsOf } from '../core/condition.js';
 import { INITIAL_RULE_STATE, resetRule, stepRule, type RuleState } from '../core/detector.js';
 import { evaluate, type Evaluation } from '../core/evaluate.js';
+import { REPLICA_LABEL, replicaLabels } from '../core/fingerprint.js';
 import type { Severity } from '../core/severity.js';
 import type { SeriesSource } from '../core/window.js';
 import type { CompiledRule } from '../config/types.js';
@@ -11,26 +12,33 @@ export interface Problem {
   readonly severity: Severity;
   readonly value: number | null;
   readonly explain: string;
+  /** Identifying labels: `{replica: "2"}` when the rule was judged on one replica of a group; none when absent. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
+
+type Labels = Readonly<Record<string, string>>;
 
 export interface DetectorSink {
   fired(p: Problem): void;
   escalated(p: Problem): void;
   /** The rule no longer holds for a target it had fired for. */
-  cleared(rule: CompiledRule, target: string, explain: string): void;
+  cleared(rule: CompiledRule, target: string, explain: string, labels: Labels): void;
 }
 
 /**
  * Applies the rules to the signal windows, per target. Evaluation is driven by
  * new samples (a process exit is judged the moment it is seen, not on the
  * next tick) and by a tick, so that `for` durations end even when a target
- * goes quiet.
+ * goes quiet. A rule reading a signal that a target reports per replica is
+ * judged once per replica (each with its own state and problem), not for the
+ * group as a whole.
  */
 export class Detector {
   private readonly states = new Map<string, RuleState>();
-  /** rule|target pairs that have an active incident, so they can be cleared after a settle reset. */
+  /** rule|target|replica scopes that have an active incident, so they can be cleared after a settle reset. */
   private readonly active = new Set<string>();
   private readonly bySignal = new Map<string, CompiledRule[]>();
+  private readonly signalsByRule = new Map<CompiledRule, string[]>();
 
   constructor(
     private rules: readonly CompiledRule[],
@@ -51,41 +59,42 @@ export class Detector {
     const seen = new Set<CompiledRule>();
     for (const name of names) for (const rule of this.bySignal.get(name) ?? []) seen.add(rule);
     for (const rule of [...seen].sort((a, b) => b.priority - a.priority)) {
-      if (appliesTo(rule, target)) this.evaluateOne(rule, target, now);
+      if (appliesTo(rule, target)) this.evaluateRule(rule, target, now);
     }
   }
 
   tick(now: number): void {
-    for (const rule of this.rules) for (const target of this.targets) if (appliesTo(rule, target)) this.evaluateOne(rule, target, now);
+    for (const rule of this.rules) for (const target of this.targets) if (appliesTo(rule, target)) this.evaluateRule(rule, target, now);
   }
 
-  /** After an action on a target: its rules start afresh and ignore every earlier sample. */
+  /** After an action on a target: its rules, on every replica, start afresh and ignore every earlier sample. */
   resetTarget(target: string, at: number): void {
     for (const rule of this.rules) {
       if (!appliesTo(rule, target)) continue;
-      const key = stateKey(rule.name, target);
-      this.states.set(key, resetRule(this.states.get(key) ?? INITIAL_RULE_STATE, at));
+      const keys = new Set([stateKey(rule.name, target), ...this.knownScopes(rule.name, target).map((r) => stateKey(rule.name, target, r))]);
+      for (const key of keys) this.states.set(key, resetRule(this.states.get(key) ?? INITIAL_RULE_STATE, at));
     }
   }
 
-  markActive(rule: string, target: string, active: boolean): void {
-    if (active) this.active.add(stateKey(rule, target));
-    else this.active.delete(stateKey(rule, target));
+  markActive(rule: string, target: string, active: boolean, labels: Labels = {}): void {
+    const key = stateKey(rule, target, labels[REPLICA_LABEL]);
+    if (active) this.active.add(key);
+    else this.active.delete(key);
   }
 
-  /** Every rule and target whose rule fires now (held for its `for`). */
-  firing(): { rule: string; target: string; state: RuleState }[] {
-    const out: { rule: string; target: string; state: RuleState }[] = [];
+  /** Every rule, target and replica whose rule fires now (held for its `for`). */
+  firing(): { rule: string; target: string; labels: Labels; state: RuleState }[] {
+    const out: { rule: string; target: string; labels: Labels; state: RuleState }[] = [];
     for (const [key, state] of this.states) {
       if (state.phase !== 'firing') continue;
-      const [rule, target] = key.split('\u0000') as [string, string];
-      if (this.rules.some((r) => r.name === rule)) out.push({ rule, target, state });
+      const [rule, target, replica] = splitKey(key);
+      if (this.rules.some((r) => r.name === rule)) out.push({ rule, target, labels: replicaLabels(replica), state });
     }
     return out;
   }
 
-  state(rule: string, target: string): RuleState {
-    return this.states.get(stateKey(rule, target)) ?? INITIAL_RULE_STATE;
+  state(rule: string, target: string, labels: Labels = {}): RuleState {
+    return this.states.get(stateKey(rule, target, labels[REPLICA_LABEL])) ?? INITIAL_RULE_STATE;
   }
 
   /**
@@ -93,8 +102,11 @@ export class Detector {
    * For verify: count windows make do with fewer samples, and every signal the
    * rule reads must have been seen again, so silence never passes for health.
    */
-  holdsSince(rule: CompiledRule, target: string, since: number, now: number): { holds: boolean; known: boolean; explain: string } {
-    const scope = { target, now, since, partialCountWindows: true };
+  holdsSince(
+    rule: CompiledRule, target: string, since: number, now: number, labels: Labels = {},
+  ): { holds: boolean; known: boolean; explain: string } {
+    const replica = labels[REPLICA_LABEL];
+    const scope = { target, now, since, partialCountWindows: true, ...(replica === undefined ? {} : { replica }) };
     const evs: Evaluation[] = [];
     for (const band of rule.bands) {
       const ev = evaluate(band.condition, this.source, scope);
@@ -105,26 +117,49 @@ export class Detector {
     return { holds: false, known: evs.every((e) => e.known), explain: evs.map((e) => e.explain).join('; ') };
   }
 
-  private evaluateOne(rule: CompiledRule, target: string, now: number): void {
-    const key = stateKey(rule.name, target);
+  /**
+   * One evaluation per replica that reports a signal the rule reads; the group
+   * is judged when none does, or while a group-wide state of the rule is still
+   * live (it must be able to clear).
+   */
+  private evaluateRule(rule: CompiledRule, target: string, now: number): void {
+    const replicas = new Set<string>();
+    for (const name of this.signalsByRule.get(rule) ?? []) for (const r of this.source.replicas?.(target, name) ?? []) replicas.add(r);
+    const groupKey = stateKey(rule.name, target);
+    const groupLive = this.active.has(groupKey) || (this.states.get(groupKey)?.phase ?? 'ok') !== 'ok';
+    if (replicas.size === 0 || groupLive) this.evaluateOne(rule, target, undefined, now);
+    for (const r of [...replicas].sort(byNumber)) this.evaluateOne(rule, target, r, now);
+  }
+
+  private evaluateOne(rule: CompiledRule, target: string, replica: string | undefined, now: number): void {
+    const key = stateKey(rule.name, target, replica);
+    const labels = replicaLabels(replica);
     const prev = this.states.get(key) ?? INITIAL_RULE_STATE;
-    const { state, event } = stepRule(rule, target, prev, this.source, now);
+    const { state, event } = stepRule(rule, target, prev, this.source, now, replica);
     this.states.set(key, state);
     if (event?.kind === 'fired') {
-      this.sink.fired({ rule, target, severity: event.severity, value: event.value, explain: event.explain });
+      this.sink.fired({ rule, target, severity: event.severity, value: event.value, explain: event.explain, labels });
     } else if (event?.kind === 'escalated') {
-      this.sink.escalated({ rule, target, severity: event.severity, value: event.value, explain: event.explain });
+      this.sink.escalated({ rule, target, severity: event.severity, value: event.value, explain: event.explain, labels });
     } else if (state.phase === 'ok' && this.active.has(key)) {
       // Either the rule stopped holding, or a settle reset forgot that it fired: clear only on fresh evidence.
-      const check = this.holdsSince(rule, target, state.resetAt, now);
-      if (!check.holds && check.known) this.sink.cleared(rule, target, event?.kind === 'cleared' ? event.explain : check.explain);
+      const check = this.holdsSince(rule, target, state.resetAt, now, labels);
+      if (!check.holds && check.known) this.sink.cleared(rule, target, event?.kind === 'cleared' ? event.explain : check.explain, labels);
     }
+  }
+
+  /** Replicas this rule has a state for on the target. */
+  private knownScopes(rule: string, target: string): string[] {
+    const prefix = `${stateKey(rule, target)}\u0000`;
+    return [...this.states.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
   }
 
   private index(): void {
     this.bySignal.clear();
+    this.signalsByRule.clear();
     for (const rule of this.rules) {
-      for (const name of new Set(rule.bands.flatMap((b) => signalsOf(b.condition)))) {
+      this.signalsByRule.set(rule, [...new Set(rule.bands.flatMap((b) => signalsOf(b.condition)))]);
+      for (const name of this.signalsByRule.get(rule)!) {
         const list = this.bySignal.get(name) ?? [];
         list.push(rule);
         this.bySignal.set(name, list);
@@ -137,6 +172,15 @@ function appliesTo(rule: CompiledRule, target: string): boolean {
   return rule.targets === null || rule.targets.includes(target);
 }
 
-function stateKey(rule: string, target: string): string {
-  return `${rule}\u0000${target}`;
+function stateKey(rule: string, target: string, replica?: string): string {
+  return replica === undefined ? `${rule}\u0000${target}` : `${rule}\u0000${target}\u0000${replica}`;
+}
+
+function splitKey(key: string): [string, string, string | undefined] {
+  return key.split('\u0000') as [string, string, string | undefined];
+}
+
+/** Replica 2 before replica 10. */
+function byNumber(a: string, b: string): number {
+  return Number(a) - Number(b) || a.localeCompare(b);
 }

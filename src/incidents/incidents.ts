@@ -1,6 +1,6 @@
 import { redactSecrets, redactString } from '../core/redact.js';
 import type { Clock } from '../core/clock.js';
-import { fingerprint } from '../core/fingerprint.js';
+import { fingerprint, REPLICA_LABEL } from '../core/fingerprint.js';
 import { isActiveIncident, moveIncident } from '../core/incident.js';
 import type { Incident, IncidentStatus } from '../core/records.js';
 import { moreSevere } from '../core/severity.js';
@@ -26,6 +26,8 @@ export class Incidents {
   private readonly active = new Map<string, Incident>();
   /** Incidents whose opening is still being recorded: the detector's own path decides about them first. */
   private readonly opening = new Set<string>();
+  /** Escalated after a failed or undone fix: see `awaitsPerson`. */
+  private readonly forPerson = new Set<string>();
 
   constructor(private readonly deps: IncidentDeps) {}
 
@@ -34,6 +36,11 @@ export class Incidents {
     for (const i of page.items) {
       this.active.set(i.fingerprint, i);
       this.deps.onActiveChange(i, true);
+      // Waiting for a person before the restart: still waiting (the timeline says why it escalated).
+      if (i.status === 'escalated') {
+        const last = (await this.deps.store.incidents.timeline(i.id)).filter((t) => t.kind === 'escalated').at(-1);
+        if (last?.data?.['needsPerson'] === true) this.forPerson.add(i.id);
+      }
     }
   }
 
@@ -83,7 +90,7 @@ export class Incidents {
       target: p.target,
       severity: p.severity,
       status: 'open',
-      title: p.rule.description || `${p.rule.name} on ${p.target}`,
+      title: titleOf(p, labels),
       labels,
       value: p.value,
       source: opts.source ?? 'rule',
@@ -107,20 +114,30 @@ export class Incidents {
     return { incident, created: true };
   }
 
-  /** Moves an incident, records why on its timeline, and tells the listeners. */
+  /**
+   * Moves an incident, records why on its timeline, and tells the listeners.
+   * `data.needsPerson` on an escalation: a fix failed or was undone, so the
+   * incident waits for a person (or a later verified fix), and the problem
+   * clearing by itself does not resolve it (see `awaitsPerson`).
+   */
   async move(incident: Incident, to: IncidentStatus, why: string, data: Record<string, unknown> = {}): Promise<Incident> {
     // The caller's copy may be stale: the cache is the truth for active incidents, the store for the others.
     const cached = this.active.get(incident.fingerprint);
     const current = cached?.id === incident.id ? cached : (await this.deps.store.incidents.get(incident.id)) ?? incident;
     if (current.status === to) return current;
-    const patch = moveIncident(current, to, this.deps.clock.now());
-    const updated: Incident = { ...current, ...patch };
-    if (isActiveIncident(to)) this.active.set(updated.fingerprint, updated);
-    else {
-      this.active.delete(updated.fingerprint);
-      this.deps.onActiveChange(updated, false);
+    const now = this.deps.clock.now();
+    // Asserts the table before anything changes; the cache moves before the await, as open() claims it.
+    const updated: Incident = { ...current, ...moveIncident(current, to, now) };
+    this.cache(updated);
+    const stored = await this.deps.store.incidents.move(current, to, now);
+    if (!stored) {
+      // Moved meanwhile by someone else: theirs stands.
+      const fresh = (await this.deps.store.incidents.get(current.id)) ?? current;
+      this.cache(fresh);
+      return fresh;
     }
-    await this.deps.store.incidents.update(updated.id, patch);
+    if (to === 'escalated' && data['needsPerson'] === true) this.forPerson.add(updated.id);
+    else this.forPerson.delete(updated.id);
     await this.note(updated, to, why, data);
     if (to === 'resolved') {
       await this.deps.audit('incident', updated.id, 'resolved', { why, ...data });
@@ -128,13 +145,35 @@ export class Incidents {
     } else {
       this.deps.events.emit('incident:updated', { incident: updated, from: current.status, why });
     }
+    if (to === 'escalated') this.announceEscalation(updated, why, data);
     return updated;
   }
 
+  /** An incident escalated because a fix failed or was undone: only a person or a later verified fix ends it. */
+  awaitsPerson(id: string): boolean {
+    return this.forPerson.has(id);
+  }
+
+  private cache(incident: Incident): void {
+    const had = this.active.get(incident.fingerprint)?.id === incident.id;
+    if (isActiveIncident(incident.status)) {
+      this.active.set(incident.fingerprint, incident);
+      if (!had) this.deps.onActiveChange(incident, true);
+    } else if (had) {
+      this.active.delete(incident.fingerprint);
+      this.deps.onActiveChange(incident, false);
+    }
+  }
+
+  private announceEscalation(incident: Incident, reason: string, data: Record<string, unknown>): void {
+    const execution = data['execution'];
+    this.deps.events.emit('incident:escalated', { incident, reason, executionId: typeof execution === 'string' ? execution : null });
+  }
+
   /**
-   * A resolved incident whose fix did not hold (the watch found it worse) goes
-   * back to escalated, for a person, unless the same problem already has a
-   * newer incident, which then carries it.
+   * A resolved incident whose fix did not hold (a person rolled the fix back)
+   * goes back to escalated, for a person, unless the same problem already has
+   * a newer incident, which then carries it.
    */
   async reopen(incident: Incident, why: string, data: Record<string, unknown> = {}): Promise<void> {
     const current = (await this.deps.store.incidents.get(incident.id)) ?? incident;
@@ -143,14 +182,14 @@ export class Incidents {
       await this.note(current, 'not_held', why, data);
       return;
     }
-    const patch = moveIncident(current, 'escalated', this.deps.clock.now());
-    const reopened: Incident = { ...current, ...patch };
-    this.active.set(reopened.fingerprint, reopened);
-    this.deps.onActiveChange(reopened, true);
-    await this.deps.store.incidents.update(reopened.id, patch);
-    await this.note(reopened, 'escalated', why, data);
+    const reopened = await this.deps.store.incidents.move(current, 'escalated', this.deps.clock.now());
+    if (!reopened) return;
+    this.cache(reopened);
+    this.forPerson.add(reopened.id);
+    await this.note(reopened, 'escalated', why, { ...data, needsPerson: true });
     await this.deps.audit('incident', reopened.id, 'reopened', { why, ...data });
     this.deps.events.emit('incident:updated', { incident: reopened, from: 'resolved', why });
+    this.announceEscalation(reopened, why, data);
   }
 
   /** A silence started or ended for an active incident: it is (or is again) acted on or not. */
@@ -171,4 +210,11 @@ export class Incidents {
       incidentId: incident.id, at: this.deps.clock.now(), kind, message: redactString(message), data: data && redactSecrets(data),
     });
   }
+}
+
+/** The rule's description (or "rule on target"), and the replica when the problem is one replica's. */
+function titleOf(p: Problem, labels: Readonly<Record<string, string>>): string {
+  const base = p.rule.description || `${p.rule.name} on ${p.target}`;
+  const replica = labels[REPLICA_LABEL];
+  return replica === undefined ? base : `${base} (${p.target} replica ${replica})`;
 }

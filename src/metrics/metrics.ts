@@ -82,6 +82,20 @@ export function createMetrics(engine: EngineApi, opts: MetricsOptions = {}): Eng
     },
   });
 
+  // The audit head outside the database: a scraper that keeps its history sees a cut tail as seq going down.
+  new Gauge({
+    name: 'medic_audit_head_seq', help: 'Seq of the newest audit log entry; it only ever grows.', registers: r,
+    async collect() {
+      this.set((await engine.auditHead()).seq);
+    },
+  });
+  new Gauge({
+    name: 'medic_audit_checkpoint_seq', help: 'Seq of the newest signed audit checkpoint (0: none yet).', registers: r,
+    async collect() {
+      this.set((await engine.auditHead()).checkpoint?.seq ?? 0);
+    },
+  });
+
   if (opts.notifier) notificationMetrics(opts.notifier, r);
 
   // Whether an undo failed in the rollback each execution is in: what the transition out of rolling_back

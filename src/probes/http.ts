@@ -9,8 +9,11 @@ import { renderReplicaUrls } from './replicas.js';
  * http probe: is a health URL answering, how fast, with what status.
  *
  * Emits http_up (1/0), http_latency_ms and http_status (0 when nothing
- * answered). With `{{port}}` in the URL every replica is checked and the worst
- * one is reported, so one dead replica out of three reads as down.
+ * answered). With `{{port}}` in the URL every replica is checked and reported
+ * on its own (label `replica`), so rules judge each replica and a fix can
+ * touch only the bad one. The group is reported too, without the label: the
+ * worst replica (what the watch and the charts read) and http_replicas_down,
+ * the count a rule over the whole group reads.
  *
  * A timeout is a result, not an error: the engine aborts ctx.signal at the
  * probe's timeout, fetch rejects, and the check reports http_up 0. Undici
@@ -76,7 +79,7 @@ export interface HttpCheckResult {
 export const httpProbe: ProbePlugin<HttpProbeParams> = {
   type: 'http',
   schema: httpProbeParams,
-  produces: ['http_up', 'http_latency_ms', 'http_status'],
+  produces: ['http_up', 'http_latency_ms', 'http_status', 'http_replicas_down'],
   async check(ctx) {
     const urls = renderReplicaUrls(ctx.params.url, ctx);
     // A group scaled to zero: nothing is expected to answer, so nothing is measured.
@@ -85,9 +88,19 @@ export const httpProbe: ProbePlugin<HttpProbeParams> = {
     for (const r of results) {
       if (!r.up) ctx.log.debug({ probe: ctx.probe.name, url: safeUrl(r.url), status: r.status, reason: r.reason }, 'http check failed');
     }
-    return worstOf(results);
+    if (urls[0]!.replica === null) return worstOf(results);
+    const perReplica = results.flatMap((r, i) => samplesOf(r, { replica: String(urls[i]!.replica) }));
+    return [...perReplica, ...worstOf(results), { name: 'http_replicas_down', value: results.filter((r) => !r.up).length }];
   },
 };
+
+function samplesOf(r: HttpCheckResult, labels: Readonly<Record<string, string>>): Sample[] {
+  return [
+    { name: 'http_up', value: r.up ? 1 : 0, labels },
+    { name: 'http_latency_ms', value: r.latencyMs, labels },
+    { name: 'http_status', value: r.status, labels },
+  ];
+}
 
 /** The worst replica decides: up is the minimum, latency the maximum, status the first failing one's. */
 export function worstOf(results: readonly HttpCheckResult[]): Sample[] {

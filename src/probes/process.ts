@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { replicaLabels } from '../core/fingerprint.js';
 import type { Sample } from '../core/signal.js';
 import type { GroupStatus, ReplicaState } from '../supervisor/types.js';
 import type { ProbePlugin } from './types.js';
@@ -28,6 +29,12 @@ type CpuSeen = Map<string, Map<number, { ticks: number; at: number }>>;
  * A supervised process group (or a pidfile's process): up or not, replicas
  * running, memory and CPU. A crash is reported from the supervisor's exit
  * event itself (`watch`), so detection does not wait for the next check.
+ *
+ * A group is reported twice: for the whole group, without labels (process_up
+ * 1 only when every desired replica is up, RSS summed, CPU of the busiest,
+ * process_replicas_running), and per replica with a `replica` label
+ * (process_up, process_rss_mb, process_cpu_percent), so that the crash and
+ * memory rules judge each replica and its fix restarts only that one.
  */
 export function createProcessProbe(): ProbePlugin<ProcessProbeParams> {
   // One plugin serves every process probe of an engine: the CPU baselines are keyed by probe name.
@@ -41,12 +48,14 @@ export function createProcessProbe(): ProbePlugin<ProcessProbeParams> {
       if (ctx.params.pidfile !== undefined) return () => undefined;
       const target = ctx.probe.target;
       const offExit = ctx.supervisor.on('exit', (e) => {
-        if (e.target === target && !e.expected) emit([{ name: 'process_up', value: 0 }]);
+        if (e.target === target && !e.expected) {
+          emit([{ name: 'process_up', value: 0 }, { name: 'process_up', value: 0, labels: replicaOf(e.index) }]);
+        }
       });
       const offReady = ctx.supervisor.on('ready', (e) => {
         if (e.target !== target) return;
         const status = ctx.supervisor.status(target);
-        emit([{ name: 'process_up', value: status ? upValue(status) : 1 }]);
+        emit([{ name: 'process_up', value: status ? upValue(status) : 1 }, { name: 'process_up', value: 1, labels: replicaOf(e.index) }]);
       });
       return () => {
         offExit();
@@ -60,24 +69,39 @@ export function createProcessProbe(): ProbePlugin<ProcessProbeParams> {
         const pid = await readPidfile(ctx.params.pidfile);
         const alive = pid !== null && isAlive(pid);
         const samples: Sample[] = [{ name: 'process_up', value: alive ? 1 : 0 }];
-        if (alive) samples.push(...(await usage(cpuSeen, key, [pid], ctx.clock.now())));
+        if (alive) samples.push(...groupUsage([...(await usage(cpuSeen, key, [pid], ctx.clock.now())).values()]));
         return samples;
       }
       const status = ctx.supervisor.status(ctx.probe.target);
       if (!status) throw new Error(`target "${ctx.probe.target}" has no supervised process and the probe names no pidfile`);
-      const pids = status.replicas.flatMap((r) => (r.state === 'running' && r.pid !== null ? [r.pid] : []));
+      const running = status.replicas.filter((r) => r.state === 'running' && r.pid !== null);
       // Stopped on purpose (process.stop, the emergency shutdown): not "down". Reporting
       // process_up 0 here would make the crash rule start again what a person stopped.
       if (status.replicas.length > 0 && status.replicas.every((r) => r.state === 'stopped' && (r.lastExit === null || r.lastExit.expected))) {
         return [{ name: 'process_stopped', value: 1 }, { name: 'process_replicas_running', value: 0 }];
       }
+      const used = await usage(cpuSeen, key, running.map((r) => r.pid!), ctx.clock.now());
+      const perReplica = status.replicas.slice(0, status.desired).flatMap((r): Sample[] => {
+        const labels = replicaOf(r.index);
+        const u = r.pid === null ? undefined : used.get(r.pid);
+        return [
+          { name: 'process_up', value: UP_STATES.includes(r.state) ? 1 : 0, labels },
+          ...(u?.rssMb !== undefined ? [{ name: 'process_rss_mb', value: u.rssMb, labels }] : []),
+          ...(u?.cpu !== undefined ? [{ name: 'process_cpu_percent', value: u.cpu, labels }] : []),
+        ];
+      });
       return [
         { name: 'process_up', value: upValue(status) },
-        { name: 'process_replicas_running', value: pids.length },
-        ...(await usage(cpuSeen, key, pids, ctx.clock.now())),
+        { name: 'process_replicas_running', value: running.length },
+        ...groupUsage([...used.values()]),
+        ...perReplica,
       ];
     },
   };
+}
+
+function replicaOf(index: number): Record<string, string> {
+  return replicaLabels(String(index));
 }
 
 function upValue(status: GroupStatus): number {
@@ -85,36 +109,45 @@ function upValue(status: GroupStatus): number {
   return wanted.length === status.desired && wanted.every((r) => UP_STATES.includes(r.state)) ? 1 : 0;
 }
 
+interface Usage {
+  readonly rssMb?: number;
+  /** Share of one core, in percent. */
+  readonly cpu?: number;
+}
+
 /**
- * RSS summed over the pids (what the group costs) and CPU as the busiest
- * pid's share of one core (a hot replica is the problem, not the average).
- * CPU needs two looks at a pid, so a pid seen for the first time gives none.
+ * Memory and CPU per pid. CPU needs two looks at a pid, so a pid seen for the
+ * first time gives none.
  */
-async function usage(cpuSeen: CpuSeen, key: string, pids: readonly number[], now: number): Promise<Sample[]> {
+async function usage(cpuSeen: CpuSeen, key: string, pids: readonly number[], now: number): Promise<Map<number, Usage>> {
   const previous = cpuSeen.get(key) ?? new Map<number, { ticks: number; at: number }>();
   const next = new Map<number, { ticks: number; at: number }>();
-  let rssKb = 0;
-  let rssKnown = false;
-  let cpu: number | null = null;
+  const out = new Map<number, Usage>();
   for (const pid of pids) {
     const [kb, ticks] = await Promise.all([readRssKb(pid), readCpuTicks(pid)]);
-    if (kb !== null) {
-      rssKb += kb;
-      rssKnown = true;
+    let cpu: number | undefined;
+    if (ticks !== null) {
+      next.set(pid, { ticks, at: now });
+      const before = previous.get(pid);
+      if (before && now > before.at) {
+        const percent = (((ticks - before.ticks) / TICKS_PER_SECOND) * 1000 * 100) / (now - before.at);
+        cpu = Math.round(Math.max(0, percent) * 10) / 10;
+      }
     }
-    if (ticks === null) continue;
-    next.set(pid, { ticks, at: now });
-    const before = previous.get(pid);
-    if (before && now > before.at) {
-      const percent = (((ticks - before.ticks) / TICKS_PER_SECOND) * 1000 * 100) / (now - before.at);
-      cpu = Math.max(cpu ?? 0, Math.max(0, percent));
-    }
+    out.set(pid, { ...(kb !== null ? { rssMb: kb / 1024 } : {}), ...(cpu !== undefined ? { cpu } : {}) });
   }
   // Only pids still present are kept, so the map cannot grow with every restart.
   cpuSeen.set(key, next);
+  return out;
+}
+
+/** RSS summed over the pids (what the group costs) and CPU of the busiest pid (a hot replica is the problem, not the average). */
+function groupUsage(used: readonly Usage[]): Sample[] {
+  const rss = used.flatMap((u) => (u.rssMb === undefined ? [] : [u.rssMb]));
+  const cpu = used.flatMap((u) => (u.cpu === undefined ? [] : [u.cpu]));
   const samples: Sample[] = [];
-  if (rssKnown) samples.push({ name: 'process_rss_mb', value: rssKb / 1024 });
-  if (cpu !== null) samples.push({ name: 'process_cpu_percent', value: Math.round(cpu * 10) / 10 });
+  if (rss.length > 0) samples.push({ name: 'process_rss_mb', value: rss.reduce((a, b) => a + b, 0) });
+  if (cpu.length > 0) samples.push({ name: 'process_cpu_percent', value: Math.max(...cpu) });
   return samples;
 }
 

@@ -12,6 +12,7 @@ import {
   type PromExposition,
 } from './prom-parse.js';
 import { renderReplicaUrls } from './replicas.js';
+import { replicaLabels } from '../core/fingerprint.js';
 
 /**
  * prometheus_text probe: scrapes a /metrics page (every replica's, with
@@ -68,7 +69,8 @@ export function createPrometheusTextProbe(): ProbePlugin<PrometheusTextParams> {
     schema: prometheusTextParams,
     produces: ['scrape_up', 'request_rate', 'error_ratio', 'latency_p50_ms', 'latency_p90_ms', 'latency_p95_ms', 'latency_p99_ms'],
     async check(ctx) {
-      const urls = renderReplicaUrls(ctx.params.url, ctx).map((u) => u.url);
+      const rendered = renderReplicaUrls(ctx.params.url, ctx);
+      const urls = rendered.map((u) => u.url);
       if (urls.length === 0) return [];
       const scrapes = await Promise.all(urls.map((url) => scrape(url, ctx)));
       const now = ctx.clock.now();
@@ -86,14 +88,27 @@ export function createPrometheusTextProbe(): ProbePlugin<PrometheusTextParams> {
       for (const url of [...mine.keys()]) if (!urls.includes(url)) mine.delete(url);
 
       const acc = new RateAccumulator(ctx.params);
-      for (const s of good) {
+      // With {{port}}, each replica is also reported on its own (label `replica`), so rules judge each one.
+      const perReplica: Sample[] = [];
+      for (const [i, s] of scrapes.entries()) {
+        const replica = rendered[i]!.replica;
+        const labels = replica === null ? null : replicaLabels(String(replica));
+        if (labels) perReplica.push({ name: 'scrape_up', value: s.ok ? 1 : 0, labels });
+        if (!s.ok) continue;
         const current = rateInputs(ctx.params, s.exp);
         const prev = mine.get(s.url);
         // A clock that stood still or went back gives no usable interval: start afresh from here.
-        if (prev && now > prev.at) acc.add(prev.inputs, current, now - prev.at);
+        if (prev && now > prev.at) {
+          acc.add(prev.inputs, current, now - prev.at);
+          if (labels) {
+            const one = new RateAccumulator(ctx.params);
+            one.add(prev.inputs, current, now - prev.at);
+            perReplica.push(...one.samples().map((x) => ({ ...x, labels })));
+          }
+        }
         mine.set(s.url, { at: now, inputs: current });
       }
-      samples.push(...acc.samples());
+      samples.push(...acc.samples(), ...perReplica);
       return samples;
     },
   };

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
+import { formatDuration } from '../core/duration.js';
 import type { Execution } from '../core/records.js';
 import type { Severity } from '../core/severity.js';
-import type { NotifierPort } from '../core/notification.js';
 import type { Store } from '../store/types.js';
 import type { EventBus } from '../core/events.js';
 import type { Incidents } from '../incidents/incidents.js';
@@ -11,7 +11,6 @@ export interface ApprovalDeadlineDeps {
   readonly clock: Clock;
   readonly events: EventBus;
   readonly incidents: Incidents;
-  readonly notifier: NotifierPort;
   readonly timeoutMs: () => Readonly<Record<Severity, number>>;
   readonly audit: (kind: string, subject: string, result: string, details: Record<string, unknown>, actor?: string) => Promise<void>;
 }
@@ -91,19 +90,16 @@ export class ApprovalDeadlines {
 
   private async expire(e: Execution, deadline: number): Promise<void> {
     const now = this.deps.clock.now();
-    const waited = Math.round((deadline - e.createdAt) / 60_000);
-    const why = `approval expired: no decision within ${waited} min (${e.severity}); not run, escalated to a person`;
-    if (!(await this.deps.store.executions.updateIf(e.id, 'awaiting_approval', { status: 'cancelled', finishedAt: now, error: why }))) return;
-    const expired: Execution = { ...e, status: 'cancelled', finishedAt: now, error: why };
+    const waited = formatDuration(deadline - e.createdAt);
+    const why = `approval expired: no decision within ${waited} (${e.severity}); not run, escalated to a person`;
+    const expired = await this.deps.store.executions.move(e, 'cancelled', { finishedAt: now, error: why });
+    if (!expired) return;
     this.deps.events.emit('execution:transition', { execution: expired, from: e.status });
     await this.deps.audit('approval', e.id, 'expired', { runbook: e.runbook, target: e.target, severity: e.severity, waitedMs: now - e.createdAt });
     const incident = e.incidentId ? this.deps.incidents.byId(e.incidentId) : undefined;
-    if (incident && incident.status === 'awaiting_approval') {
-      await this.deps.incidents.move(incident, 'escalated', why, { execution: e.id });
-    }
-    this.deps.notifier.notify({
-      event: 'escalated', severity: e.severity, title: `Escalated: nobody approved ${e.runbook} on ${e.target}`,
-      text: why, target: e.target, incidentId: e.incidentId ?? undefined, executionId: e.id,
-    });
+    const escalate = incident !== undefined && incident.status === 'awaiting_approval';
+    if (escalate) await this.deps.incidents.move(incident, 'escalated', why, { execution: e.id });
+    // The notification comes from the events (src/notify/bridge.ts): the incident's escalation, or this.
+    this.deps.events.emit('approval:expired', { execution: expired, reason: why, incidentEscalated: escalate });
   }
 }

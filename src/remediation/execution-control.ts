@@ -1,5 +1,4 @@
 import type { Clock } from '../core/clock.js';
-import { assertExecutionMove } from '../core/execution.js';
 import type { Execution, StepRecord } from '../core/records.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
@@ -88,8 +87,7 @@ export class ExecutionControl {
         : { ...doubt, seq, status: 'pending', startedAt: null, finishedAt: null, error: null, output: `to be run again, decided by ${by}` };
       await this.deps.store.executions.putStep(decided);
     }
-    assertExecutionMove(id, 'held', 'pending');
-    if (!(await this.deps.store.executions.updateIf(id, 'held', { status: 'pending', error: null }))) {
+    if (!(await this.deps.store.executions.move(execution, 'pending', { error: null }))) {
       throw new ApprovalError('conflict', `execution ${id} was decided meanwhile`);
     }
     return doubt;
@@ -99,10 +97,8 @@ export class ExecutionControl {
     const execution = await this.held(id);
     const now = this.deps.clock.now();
     const error = `abandoned by ${actor}: ${reason}`;
-    if (!(await this.deps.store.executions.updateIf(id, 'held', { status: 'failed', finishedAt: now, error }))) {
-      throw new ApprovalError('conflict', `execution ${id} was decided meanwhile`);
-    }
-    const abandoned: Execution = { ...execution, status: 'failed', finishedAt: now, error };
+    const abandoned = await this.deps.store.executions.move(execution, 'failed', { finishedAt: now, error });
+    if (!abandoned) throw new ApprovalError('conflict', `execution ${id} was decided meanwhile`);
     this.deps.targets.dropHeld(abandoned);
     this.deps.events.emit('execution:transition', { execution: abandoned, from: 'held' });
     await this.deps.audit('execution', id, 'abandoned', { runbook: execution.runbook, target: execution.target, reason }, actor);

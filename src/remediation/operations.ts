@@ -142,8 +142,8 @@ export class Operations {
     if (typeof reason !== 'string' || reason.trim() === '') throw bad('reason', 'say why this is rolled back: it goes into the audit log');
     const execution = await this.deps.store.executions.get(id);
     if (!execution) throw new OperationError('not_found', `no execution ${id}`);
-    if (execution.status !== 'succeeded') {
-      throw new OperationError('conflict', `execution ${id} is ${execution.status}: only a finished, succeeded execution can be rolled back`);
+    if (execution.status !== 'succeeded' && execution.status !== 'watching') {
+      throw new OperationError('conflict', `execution ${id} is ${execution.status}: only a verified or succeeded execution can be rolled back`);
     }
     const runbook = this.deps.runbooks().find((r) => r.name === execution.runbook);
     if (!runbook) throw new OperationError('conflict', `runbook ${execution.runbook} is no longer loaded: its undo steps are unknown`);
@@ -161,16 +161,14 @@ export class Operations {
       const what = done.length === 0 ? 'it has no completed step' : `none of its steps can be undone (${done.map((r) => r.action).join(', ')})`;
       throw new OperationError('conflict', `nothing to undo in execution ${id}: ${what}`);
     }
-    await this.endWatch(execution);
+    const verified = await this.endWatch(execution, actor);
     const holdId = `rollback:${id}`;
     if (!this.deps.remediator.hold(execution.target, holdId)) {
       throw new OperationError('conflict', `target ${execution.target} is busy with another execution or decision; roll back when it ends`);
     }
     try {
-      if (!(await this.deps.store.executions.updateIf(id, 'succeeded', { status: 'rolling_back' }))) {
-        throw new OperationError('conflict', `execution ${id} changed meanwhile`);
-      }
-      let current: Execution = { ...execution, status: 'rolling_back' };
+      let current = await this.deps.store.executions.move(verified, 'rolling_back');
+      if (!current) throw new OperationError('conflict', `execution ${id} changed meanwhile`);
       this.deps.events.emit('execution:transition', { execution: current, from: 'succeeded' });
       await this.deps.audit('rollback', id, 'requested', { runbook: execution.runbook, target: execution.target, reason, steps: undoable.map((r) => r.name) }, actor);
       const incident = execution.incidentId ? (await this.deps.store.incidents.get(execution.incidentId)) ?? null : null;
@@ -182,8 +180,7 @@ export class Operations {
       const error = failed
         ? `rollback by ${actor} failed at ${failed.name}: ${failed.error ?? 'unknown error'}; a person must check ${execution.target}`
         : `${note}${skipped.length > 0 ? ` (not undoable, left as they are: ${skipped.join(', ')})` : ''}`;
-      await this.deps.store.executions.update(id, { status, error });
-      current = { ...current, status, error };
+      current = (await this.deps.store.executions.move(current, status, { error })) ?? current;
       this.deps.events.emit('execution:transition', { execution: current, from: 'rolling_back' });
       await this.deps.audit('rollback', id, status, { runbook: execution.runbook, target: execution.target, reason, undone: results.map((r) => [r.name, r.status]), skipped }, actor);
       if (incident) await this.deps.incidents.note(incident, status === 'rolled_back' ? 'rolled_back' : 'rollback_failed', `execution ${id} ${error}`, { execution: id });
@@ -264,10 +261,16 @@ export class Operations {
     }
   }
 
-  /** A succeeded execution may still be watched: the person's rollback ends the watch first, so it cannot roll back twice. */
-  private async endWatch(execution: Execution): Promise<void> {
-    if (!this.deps.executor.isRunning(execution.id)) return;
-    this.deps.executor.endWatch(execution.target);
+  /**
+   * A verified execution may still be watched: the person's rollback ends the watch first (the execution
+   * finishes succeeded, with no verdict from the watch), so it cannot roll back twice. Returns it as stored then.
+   */
+  private async endWatch(execution: Execution, actor: string): Promise<Execution> {
+    if (!this.deps.executor.isRunning(execution.id)) {
+      if (execution.status !== 'succeeded') throw new OperationError('conflict', `execution ${execution.id} is ${execution.status} and not running: resume it first`);
+      return execution;
+    }
+    this.deps.executor.endWatch(execution.target, `${actor} rolls it back`);
     const until = this.deps.clock.now() + WATCH_END_WAIT_MS;
     while (this.deps.executor.isRunning(execution.id)) {
       if (this.deps.clock.now() > until) throw new OperationError('conflict', `execution ${execution.id} is still running; try again when its watch ends`);
@@ -275,6 +278,7 @@ export class Operations {
     }
     const now = await this.deps.store.executions.get(execution.id);
     if (now?.status !== 'succeeded') throw new OperationError('conflict', `execution ${execution.id} became ${now?.status ?? 'unknown'} as its watch ended`);
+    return now;
   }
 }
 

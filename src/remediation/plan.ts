@@ -1,5 +1,6 @@
 import { errorMessage } from '../core/errors.js';
-import type { Incident } from '../core/records.js';
+import { REPLICA_LABEL } from '../core/fingerprint.js';
+import type { Execution, Incident } from '../core/records.js';
 import { redactSecrets } from '../core/redact.js';
 import type { TargetConfig } from '../config/types.js';
 import { templateVars } from '../executor/vars.js';
@@ -20,6 +21,8 @@ export function buildPlan(
     runbook: runbook.name,
     description: runbook.description,
     target,
+    // The replica of the group the fix is for: the blast radius counts it (core/limits.ts).
+    replica: incident?.labels[REPLICA_LABEL] ?? null,
     risk: runbook.risk,
     impact: runbook.impact,
     rollbackPlan: runbook.rollbackPlan,
@@ -53,4 +56,10 @@ function preview(params: Readonly<Record<string, unknown>>, vars: Record<string,
   } catch (err) {
     return { error: `cannot render: ${errorMessage(err)}`, template: redactSecrets(params) };
   }
+}
+
+/** The replica an execution's plan was for (see buildPlan), or null. */
+export function replicaOf(execution: Pick<Execution, 'plan'>): string | null {
+  const replica = execution.plan['replica'];
+  return typeof replica === 'string' ? replica : null;
 }

@@ -41,24 +41,29 @@ export class ProblemFlow {
     if (incident.status === 'open') await this.d.remediator().consider(incident);
   }
 
-  /** Alert incidents carry the labels their alerts share (for templates and silences) and are one per rule and target. */
+  /**
+   * A rule's incident carries the labels that identify its problem (the replica, when judged per replica).
+   * Alert incidents carry the labels their alerts share (for templates and silences) and are one per rule and target.
+   */
   private openOptions(p: Problem): { source: 'rule' | 'alert'; labels?: Record<string, string>; identifying?: Record<string, string> } {
-    if (p.rule.origin !== 'alert') return { source: 'rule' };
+    if (p.rule.origin !== 'alert') return { source: 'rule', labels: { ...p.labels } };
     return { source: 'alert', labels: this.d.intake().commonLabels(p.rule.name, p.target), identifying: {} };
   }
 
   private readonly clearing = new Set<string>();
 
-  async cleared(rule: CompiledRule, target: string, explain: string): Promise<void> {
-    const incident = this.d.incidents().findActive(rule.name, target);
+  async cleared(rule: CompiledRule, target: string, explain: string, labels: Readonly<Record<string, string>> = {}): Promise<void> {
+    const incident = this.d.incidents().findActive(rule.name, target, labels);
     if (!incident) {
-      this.d.detector().markActive(rule.name, target, false);
+      this.d.detector().markActive(rule.name, target, false, labels);
       return;
     }
     // While an execution works on it, its verify is the judge; after that the incident is reopened or resolved there.
     // While a decision about the target is being recorded, wait: the detector says "cleared" again next time.
     if (incident.status === 'remediating' || this.d.remediator().isDeciding(incident.target) || this.clearing.has(incident.id)) return;
     if (this.d.incidents().isOpening(incident.id)) return;
+    // A fix failed or was undone there: the problem clearing now (often by the undo) is not a fix; a person ends it.
+    if (this.d.incidents().awaitsPerson(incident.id)) return;
     this.clearing.add(incident.id);
     try {
       if (incident.status === 'awaiting_approval') await this.d.remediator().withdrawApprovals(incident, `the problem cleared by itself: ${explain}`);

@@ -1,14 +1,15 @@
 import type { Logger } from 'pino';
-import { breakerKey, closedBreaker, recordFailure, recordSuccess, resetBreaker, type BreakerState } from '../core/breaker.js';
+import type { BreakerState } from '../core/breaker.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { BUSY_EXECUTION_STATUSES } from '../core/execution.js';
+import { flapLimit, type FlapLimit } from '../core/flap.js';
 import { pruneHits, type Hit } from '../core/limits.js';
 import { decide, type PolicySettings, type Verdict } from '../core/policy.js';
 import type { Execution, Incident } from '../core/records.js';
 import type { Severity } from '../core/severity.js';
 import type { CompiledRule, TargetConfig } from '../config/types.js';
-import type { NotifierPort } from '../actions/types.js';
+import { REPLICA_LABEL } from '../core/fingerprint.js';
 import type { Executor, Outcome } from '../executor/executor.js';
 import type { ExecutionContext } from '../executor/types.js';
 import { effectiveApproval } from '../runbooks/chains.js';
@@ -18,7 +19,8 @@ import { OperationError } from '../core/operation-error.js';
 import type { EventBus } from '../core/events.js';
 import { newId } from '../drivers/ids.js';
 import type { Incidents } from '../incidents/incidents.js';
-import { buildPlan } from './plan.js';
+import { Breakers } from './breakers.js';
+import { buildPlan, replicaOf } from './plan.js';
 import { selectRunbook } from './select.js';
 
 export interface RemediatorDeps {
@@ -28,9 +30,8 @@ export interface RemediatorDeps {
   readonly events: EventBus;
   readonly incidents: Incidents;
   readonly executor: Executor;
-  readonly notifier: NotifierPort;
   readonly targets: Readonly<Record<string, TargetConfig>>;
-  readonly policy: () => PolicySettings & { breakerFailures: number; fourEyes?: Readonly<Record<Severity, boolean>> };
+  readonly policy: () => PolicySettings & { breakerFailures: number; flap: FlapLimit; fourEyes?: Readonly<Record<Severity, boolean>> };
   readonly runbooks: () => readonly CompiledRunbook[];
   readonly rules: () => ReadonlyMap<string, CompiledRule>;
   readonly audit: (kind: string, subject: string, result: string, details: Record<string, unknown>, actor?: string) => Promise<void>;
@@ -66,7 +67,7 @@ export class Remediator {
    * person resumes or abandons it. Not in `busy`, since nothing runs.
    */
   private readonly held = new Map<string, Set<string>>();
-  private readonly breakers = new Map<string, BreakerState>();
+  private readonly breakers: Breakers;
   /** Targets with a decision in flight: the check and the claim happen in one synchronous stretch. */
   private readonly deciding = new Set<string>();
   /** The last "not now" reason per incident, so a repeated deferral is not re-recorded every second. */
@@ -79,18 +80,22 @@ export class Remediator {
    */
   private readonly retryable = new Set<string>();
 
-  constructor(private readonly deps: RemediatorDeps) {}
+  constructor(private readonly deps: RemediatorDeps) {
+    this.breakers = new Breakers({ ...deps, threshold: () => deps.policy().breakerFailures });
+  }
 
   async load(): Promise<void> {
     const now = this.deps.clock.now();
-    for (const b of await this.deps.store.breakers.list()) this.breakers.set(b.key, b);
+    await this.breakers.load();
     // Held before the restart: still waiting for a person, still holding their targets (resumeInterrupted leaves them be).
     const held = await this.deps.store.executions.list({ status: ['held'], limit: 10_000, order: 'asc' });
     for (const e of held.items) this.markHeld(e);
-    const recent = await this.deps.store.executions.list({ since: now - HOUR, limit: 10_000, order: 'asc' });
+    // The fixes started within the longest window anyone counts (rate limits, the restart-loop guard) survive a restart.
+    const recent = await this.deps.store.executions.list({ since: now - this.hitsKeptMs(), limit: 10_000, order: 'asc' });
     for (const e of recent.items) {
-      if (e.status === 'dry_run' || e.status === 'shadowed' || e.status === 'rejected') continue;
-      this.hits.push({ at: e.startedAt ?? e.createdAt, target: e.target, runbook: e.runbook, automatic: e.requestedBy === 'engine' || e.requestedBy.startsWith('schedule:') });
+      if (['dry_run', 'shadowed', 'rejected', 'awaiting_approval', 'cancelled'].includes(e.status)) continue;
+      const automatic = e.requestedBy === 'engine' || e.requestedBy.startsWith('schedule:');
+      this.hits.push({ at: e.startedAt ?? e.createdAt, target: e.target, runbook: e.runbook, automatic, replica: replicaOf(e) });
     }
   }
 
@@ -106,9 +111,13 @@ export class Remediator {
       const incident = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) ?? null : null;
       if (!runbook) {
         const now = this.deps.clock.now();
-        await this.deps.store.executions.update(execution.id, { status: 'failed', finishedAt: now, error: `runbook ${execution.runbook} is no longer loaded; the engine restarted during this execution` });
+        const error = `runbook ${execution.runbook} is no longer loaded; the engine restarted during this execution`;
+        if (!(await this.deps.store.executions.move(execution, 'failed', { finishedAt: now, error }))) continue;
         await this.deps.audit('execution', execution.id, 'failed', { reason: 'runbook no longer loaded after restart' });
-        if (incident) await this.deps.incidents.move(incident, 'escalated', `execution ${execution.id} was interrupted and its runbook is gone: a person must look`);
+        if (incident) {
+          await this.deps.incidents.move(incident, 'escalated', `execution ${execution.id} was interrupted and its runbook is gone: a person must look`,
+            { execution: execution.id, needsPerson: true });
+        }
         continue;
       }
       this.claim(execution, false, false);
@@ -157,19 +166,12 @@ export class Remediator {
   }
 
   breakerList(): BreakerState[] {
-    return [...this.breakers.values()];
+    return this.breakers.list();
   }
 
   /** A person closes a breaker (open or counting failures): automatic runs for its runbook and target may start again. */
-  async resetBreaker(key: string, actor: string): Promise<BreakerState> {
-    const before = this.breakers.get(key);
-    if (!before) throw new OperationError('not_found', `no circuit breaker ${key}`);
-    const after = resetBreaker(before);
-    this.breakers.set(key, after);
-    await this.deps.store.breakers.put(after);
-    await this.deps.audit('breaker', key, 'reset', { was: before.state, failures: before.failures }, actor);
-    this.deps.events.emit('breaker:changed', { key, state: after.state, failures: after.failures });
-    return after;
+  resetBreaker(key: string, actor: string): Promise<BreakerState> {
+    return this.breakers.reset(key, actor);
   }
 
   /** Waits for executions started from here to end (tests, shutdown). */
@@ -188,7 +190,6 @@ export class Remediator {
       if (this.lastDeferral.get(incident.id) !== reason) {
         this.lastDeferral.set(incident.id, reason);
         const moved = await this.deps.incidents.move(incident, 'escalated', reason);
-        this.deps.notifier.notify({ event: 'escalated', severity: incident.severity, title: `Escalated: ${incident.title}`, text: reason, target: incident.target, incidentId: incident.id });
         this.deps.events.emit('decision', { incident: moved, runbook: '', target: incident.target, verdict: { kind: 'refuse', reason } });
       }
       return { kind: 'refuse', reason };
@@ -231,6 +232,7 @@ export class Remediator {
         if (!current || (current.status !== 'open' && current.status !== 'escalated')) return null;
         incident = current;
       }
+      if (req.trigger === 'auto' && !req.dryRun) await this.guardFlap(runbook, target, severity);
       const verdict = this.verdict(incident, runbook, target, severity, req.trigger, req.dryRun);
       await this.act(incident, runbook, target, severity, verdict, req);
       return verdict;
@@ -242,12 +244,12 @@ export class Remediator {
   /** What the policy says now about running this runbook on this target; decides nothing, changes nothing but pruning old hits. */
   verdict(incident: Incident | null, runbook: CompiledRunbook, target: string, severity: Severity, trigger: 'auto' | 'manual', dryRun: boolean): Verdict {
     const now = this.deps.clock.now();
-    this.hits = pruneHits(this.hits, now, HOUR);
+    this.hits = pruneHits(this.hits, now, this.hitsKeptMs());
     return decide(this.deps.policy(), {
-      now, trigger, dryRun, severity, target,
+      now, trigger, dryRun, severity, target, replica: incident?.labels[REPLICA_LABEL] ?? null,
       runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => this.deps.runbooks().find((r) => r.name === n)), cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
       silencedBy: incident?.silenced ? 'a silence' : null,
-      breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
+      breaker: this.breakers.get(runbook.name, target) ?? null,
       hits: this.hits,
       heldOnTarget: [...(this.held.get(target) ?? [])],
       runningOnTarget: [...(this.busy.get(target) ?? [])],
@@ -287,7 +289,6 @@ export class Remediator {
         if (verdict.kind === 'refuse') {
           this.retryable.add(incident.id);
           await this.deps.incidents.move(incident, 'escalated', verdict.reason);
-          this.deps.notifier.notify({ event: 'escalated', severity, title: `Escalated: ${incident.title}`, text: verdict.reason, target, incidentId: incident.id });
         }
       }
       return;
@@ -319,7 +320,7 @@ export class Remediator {
 
     if (verdict.kind === 'approval') {
       if (incident) await this.deps.incidents.move(incident, 'awaiting_approval', verdict.reason, { execution: execution.id });
-      this.deps.notifier.notify({ event: 'needs_approval', severity, title: `Approval needed: ${runbook.name} on ${target}`, text: verdict.reason, target, incidentId: incident?.id, executionId: execution.id });
+      this.deps.events.emit('approval:requested', { execution, reason: verdict.reason });
       return;
     }
     if (verdict.kind !== 'run') return;
@@ -352,7 +353,7 @@ export class Remediator {
     try {
       // A person's yes replaces the approval step, not the rest of the policy.
       const policy = this.deps.policy();
-      const breaker = this.breakers.get(breakerKey(execution.runbook, target));
+      const breaker = this.breakers.get(execution.runbook, target);
       if (policy.mode === 'shadow') throw new ApprovalError('conflict', 'shadow mode: nothing runs, approved or not');
       if (breaker?.state === 'open') {
         throw new ApprovalError('conflict', `circuit ${breaker.key} is open after ${breaker.failures.length} failures; reset it before approving`);
@@ -362,10 +363,8 @@ export class Remediator {
       if ((this.busy.get(target)?.size ?? 0) > 0) throw new ApprovalError('conflict', `target ${target} is busy with another execution; approve again when it ends`);
       const running = [...this.busy.values()].reduce((n, set) => n + set.size, 0);
       if (running >= policy.maxConcurrent) throw new ApprovalError('conflict', `concurrency cap: ${running}/${policy.maxConcurrent} executions running; approve again later`);
-      if (!(await this.deps.store.executions.updateIf(execution.id, 'awaiting_approval', { status: 'pending', approvedBy: actor }))) {
-        throw new ApprovalError('conflict', `execution ${execution.id} was decided meanwhile`);
-      }
-      const approved: Execution = { ...execution, status: 'pending', approvedBy: actor };
+      const approved = await this.deps.store.executions.move(execution, 'pending', { approvedBy: actor });
+      if (!approved) throw new ApprovalError('conflict', `execution ${execution.id} was decided meanwhile`);
       this.claim(approved, false);
       this.deps.events.emit('execution:transition', { execution: approved, from: 'awaiting_approval' });
       await this.deps.audit('approval', execution.id, 'approved', { runbook: execution.runbook, target, comment }, actor);
@@ -382,10 +381,8 @@ export class Remediator {
     const execution = await this.awaiting(executionId);
     const now = this.deps.clock.now();
     const error = `rejected by ${actor}: ${reason}`;
-    if (!(await this.deps.store.executions.updateIf(execution.id, 'awaiting_approval', { status: 'rejected', finishedAt: now, error }))) {
-      throw new ApprovalError('conflict', `execution ${execution.id} was decided meanwhile`);
-    }
-    const rejected: Execution = { ...execution, status: 'rejected', finishedAt: now, error };
+    const rejected = await this.deps.store.executions.move(execution, 'rejected', { finishedAt: now, error });
+    if (!rejected) throw new ApprovalError('conflict', `execution ${execution.id} was decided meanwhile`);
     this.deps.events.emit('execution:transition', { execution: rejected, from: execution.status });
     await this.deps.audit('approval', execution.id, 'rejected', { runbook: execution.runbook, target: execution.target, reason }, actor);
     const incident = execution.incidentId ? this.deps.incidents.byId(execution.incidentId) : undefined;
@@ -399,8 +396,9 @@ export class Remediator {
     const waiting = await this.deps.store.executions.list({ incidentId: incident.id, status: ['awaiting_approval'] });
     for (const e of waiting.items) {
       const now = this.deps.clock.now();
-      if (!(await this.deps.store.executions.updateIf(e.id, 'awaiting_approval', { status: 'cancelled', finishedAt: now, error: `withdrawn: ${why}` }))) continue;
-      this.deps.events.emit('execution:transition', { execution: { ...e, status: 'cancelled', finishedAt: now }, from: e.status });
+      const withdrawn = await this.deps.store.executions.move(e, 'cancelled', { finishedAt: now, error: `withdrawn: ${why}` });
+      if (!withdrawn) continue;
+      this.deps.events.emit('execution:transition', { execution: withdrawn, from: e.status });
       await this.deps.audit('approval', e.id, 'withdrawn', { why });
     }
   }
@@ -416,7 +414,7 @@ export class Remediator {
     let set = this.busy.get(execution.target);
     if (!set) this.busy.set(execution.target, (set = new Set()));
     set.add(execution.id);
-    if (countHit) this.hits.push({ at: this.deps.clock.now(), target: execution.target, runbook: execution.runbook, automatic });
+    if (countHit) this.hits.push({ at: this.deps.clock.now(), target: execution.target, runbook: execution.runbook, automatic, replica: replicaOf(execution) });
   }
 
   private markHeld(execution: Execution): void {
@@ -429,9 +427,9 @@ export class Remediator {
     this.busy.get(execution.target)?.delete(execution.id);
   }
 
+  /** Runs the execution from its stored status and records (a resumed one goes on where it stopped). */
   private start(execution: Execution, runbook: CompiledRunbook, ctx: ExecutionContext): void {
-    if (execution.status !== 'pending') this.deps.events.emit('execution:transition', { execution: { ...execution, status: 'pending' }, from: execution.status });
-    const task = this.deps.executor.run({ ...execution, status: 'pending' }, runbook, ctx)
+    const task = this.deps.executor.run(execution, runbook, ctx)
       .catch((err) => this.deps.log.error({ err: errorMessage(err), execution: execution.id }, 'execution crashed'))
       .finally(() => {
         this.release(execution);
@@ -440,45 +438,51 @@ export class Remediator {
     this.tasks.add(task);
   }
 
-  /** Executor hook: an execution reached an outcome. */
+  /**
+   * Executor hook: an execution reached an outcome (src/core/runner.ts:
+   * `succeeded` only after a clean watch). It counts for the breaker, and
+   * moves the incident: resolved by a success; to a person when nothing more
+   * should be tried (a held step, a failed undo, a watch that found the fix
+   * worse); else back to open for the detector and the policy.
+   * The notifications come from the events (src/notify/bridge.ts).
+   */
   async onOutcome(execution: Execution, outcome: Outcome, reason: string, ctx: ExecutionContext, needsPerson = false): Promise<void> {
     // Held: the target stays taken, without a pause between the run's claim and the hold's.
     if (execution.status === 'held') this.markHeld(execution);
     if (!BUSY_EXECUTION_STATUSES.includes(execution.status)) this.release(execution);
-    const key = breakerKey(execution.runbook, execution.target);
-    const before = this.breakers.get(key) ?? closedBreaker(key);
+    await this.breakers.record(execution, outcome);
     const now = this.deps.clock.now();
-    const after = outcome === 'succeeded' ? recordSuccess(before) : recordFailure(before, now, this.deps.policy().breakerFailures);
-    if (after !== before) {
-      this.breakers.set(key, after);
-      await this.deps.store.breakers.put(after);
-      if (after.state !== before.state) {
-        this.deps.events.emit('breaker:changed', { key, state: after.state, failures: after.failures });
-        await this.deps.audit('breaker', key, after.state, { failures: after.failures });
-        this.deps.notifier.notify({ event: 'circuit_open', severity: execution.severity, title: `Circuit open: ${key}`, text: `${after.failures.length} failed executions; automatic runs stop until a person resets it`, target: execution.target });
-      }
-    }
-    const duration = now - (execution.startedAt ?? execution.createdAt);
     const incident = ctx.incident ? this.deps.incidents.byId(ctx.incident.id) : undefined;
+    const data = { execution: execution.id };
     if (outcome === 'succeeded') {
-      this.deps.notifier.notify({ event: 'fixed', severity: execution.severity, title: `Fixed: ${execution.runbook} on ${execution.target}`, text: `verified in ${duration} ms`, target: execution.target, incidentId: ctx.incident?.id, executionId: execution.id });
       if (incident) {
-        await this.deps.incidents.move(incident, 'resolved', `fixed by ${execution.runbook} (${reason}); time to recover ${now - incident.openedAt} ms`, { execution: execution.id, ttrMs: now - incident.openedAt });
+        await this.deps.incidents.move(incident, 'resolved', `fixed by ${execution.runbook} (${reason}); time to recover ${now - incident.openedAt} ms`,
+          { ...data, ttrMs: now - incident.openedAt });
       }
       return;
     }
-    this.deps.notifier.notify({ event: outcome === 'failed' ? 'failed' : 'rolled_back', severity: execution.severity, title: `${outcome === 'failed' ? 'Failed' : 'Rolled back'}: ${execution.runbook} on ${execution.target}`, text: reason, target: execution.target, incidentId: ctx.incident?.id, executionId: execution.id });
     if (incident && needsPerson) {
-      await this.deps.incidents.move(incident, 'escalated', `${execution.runbook} ${outcome}: ${reason}`, { execution: execution.id });
-      this.deps.notifier.notify({ event: 'escalated', severity: execution.severity, title: `Escalated: ${incident.title}`, text: reason, target: execution.target, incidentId: incident.id, executionId: execution.id });
+      await this.deps.incidents.move(incident, 'escalated', `${execution.runbook} ${outcome}: ${reason}`, { ...data, needsPerson: true });
     } else if (incident) {
       // The problem may still hold: the incident goes back to open, and the detector and policy decide what comes next.
-      await this.deps.incidents.move(incident, 'open', `${execution.runbook} ${outcome}: ${reason}`, { execution: execution.id });
+      await this.deps.incidents.move(incident, 'open', `${execution.runbook} ${outcome}: ${reason}`, data);
       this.lastDeferral.delete(incident.id);
     } else if (ctx.incident) {
-      // The fix had been verified (the incident resolved), then the watch found it worse: the fix did not hold.
-      await this.deps.incidents.reopen(ctx.incident, `${execution.runbook} ${outcome} after the fix: ${reason}; a person should look`, { execution: execution.id });
+      // The incident had ended meanwhile (resolved): the fix did not hold, a person should look.
+      await this.deps.incidents.reopen(ctx.incident, `${execution.runbook} ${outcome} after the fix: ${reason}; a person should look`, data);
     }
+  }
+
+  /** The restart-loop guard (src/core/flap.ts) for an automatic decision: may open the circuit before the policy reads it. */
+  private async guardFlap(runbook: CompiledRunbook, target: string, severity: Severity): Promise<void> {
+    const fixes = this.hits.filter((h) => h.runbook === runbook.name && h.target === target).map((h) => h.at);
+    await this.breakers.guardFlap(runbook.name, target, severity, fixes, flapLimit(this.deps.policy().flap, runbook.flap));
+  }
+
+  /** How far back fix starts are kept: the rate limits' hour, or a longer restart-loop window. */
+  private hitsKeptMs(): number {
+    const policy = this.deps.policy().flap;
+    return Math.max(HOUR, policy.withinMs, ...this.deps.runbooks().map((r) => flapLimit(policy, r.flap).withinMs));
   }
 
   isDeciding(target: string): boolean {

@@ -65,6 +65,7 @@ function compileSpec(r: RunbookSpec, opts: CompileRunbookOptions, issues: IssueL
     rollbackPlan: r.rollback_plan,
     approval: r.approval ?? D.approval,
     settleMs: r.settle !== undefined ? ms(r.settle, 0) : opts.settleMs ?? ms(undefined, CONFIG_DEFAULTS.policy.settle),
+    flap: r.flap ? { max: r.flap.max ?? null, withinMs: r.flap.within !== undefined ? ms(r.flap.within, 0) : null } : null,
     strategies: compileStrategies(r, opts.actions, issues),
     verify: compileVerify(r.verify, issues),
     watch: compileWatch(r.watch),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RUNBOOK_DEFAULTS as D } from '../config/defaults.js';
-import { conditionSchema, duration, labels, name } from '../config/primitives.js';
+import { conditionSchema, duration, flapSchema, labels, name } from '../config/primitives.js';
 
 /**
  * The raw shape of a runbook file (RunbookSpec). ./compile.ts turns it into
@@ -82,6 +82,9 @@ export const runbookSchema = z
       description: 'by_severity: P0/P1 wait for a person, P2/P3 run at once.',
     }),
     settle: duration({ description: 'Wait after the last step before verifying. Default: policy.settle.' }).optional(),
+    flap: flapSchema().optional().meta({
+      description: 'Restart-loop guard for this runbook on each target: more than max fixes within the window open its circuit. Default: policy.flap.',
+    }),
     inputs: z.record(z.string(), z.strictObject({
       pattern: z.string().min(1).meta({ description: 'A regular expression the whole value must match.' }),
     })).optional().meta({ description: 'Template variables (e.g. labels.service) that must match a pattern before use.' }),

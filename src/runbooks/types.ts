@@ -18,6 +18,8 @@ export interface CompiledRunbook {
   readonly approval: 'auto' | 'required' | 'by_severity';
   /** After the last step: wait this long, and restart the rule's `for` counters, before verifying. */
   readonly settleMs: number;
+  /** Its own restart-loop guard; a null field (or null) takes policy.flap's. */
+  readonly flap: { readonly max: number | null; readonly withinMs: number | null } | null;
   readonly strategies: readonly CompiledStrategy[];
   readonly verify: CompiledVerify;
   readonly watch: CompiledWatch;

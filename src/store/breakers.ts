@@ -12,11 +12,11 @@ export function createBreakerStore(db: Kysely<DB>): Store['breakers'] {
     },
 
     async put(record) {
-      const row = { key: record.key, state: record.state, failures: toJsonText(record.failures), opened_at: record.openedAt };
+      const row = { key: record.key, state: record.state, failures: toJsonText(record.failures), opened_at: record.openedAt, reason: record.reason };
       await db
         .insertInto('breakers')
         .values(row)
-        .onConflict((oc) => oc.column('key').doUpdateSet({ state: row.state, failures: row.failures, opened_at: row.opened_at }))
+        .onConflict((oc) => oc.column('key').doUpdateSet({ state: row.state, failures: row.failures, opened_at: row.opened_at, reason: row.reason }))
         .execute();
     },
 
@@ -28,5 +28,5 @@ export function createBreakerStore(db: Kysely<DB>): Store['breakers'] {
 }
 
 function toRecord(r: Selectable<BreakersTable>): BreakerRecord {
-  return { key: r.key, state: r.state, failures: fromJsonText<number[]>(r.failures), openedAt: r.opened_at };
+  return { key: r.key, state: r.state, failures: fromJsonText<number[]>(r.failures), openedAt: r.opened_at, reason: r.reason };
 }

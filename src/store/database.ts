@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteAdapter, SqliteDialect, type DialectAdapter, type MigrationResultSet } from 'kysely';
 import { createAlertStore } from './alerts.js';
-import { createAuditStore } from './audit.js';
+import { headFile } from '../audit/key-file.js';
+import type { AuditKeyring } from '../audit/signing.js';
+import { createAuditStore, DEFAULT_CHECKPOINT_EVERY, type AuditSigning } from './audit.js';
 import { createBreakerStore } from './breakers.js';
 import { SQLITE, type StoreDialect } from './dialect.js';
 import { createExecutionStore } from './executions.js';
 import { createIncidentStore } from './incidents.js';
+import type { StoreLock } from './lock.js';
 import { migrations } from './migrations/index.js';
 import type { DB } from './schema.js';
 import { createSettingsStore } from './settings.js';
@@ -16,7 +19,13 @@ import { createTokenStore } from './tokens.js';
 import { createRuntimeRuleStore, createSilenceStore } from './silences.js';
 import type { Store } from './types.js';
 
-export type SqliteStoreOptions = { readonly dataDir: string } | { readonly file: ':memory:' };
+export type SqliteStoreOptions = {
+  readonly dataDir: string;
+  /** The one-engine lock (./lock.ts), taken by `serve` and `demo` (readers take none); released by close(). */
+  readonly lock?: StoreLock;
+  /** Sign the audit log (src/audit/signing.ts); the head file goes to the data directory. */
+  readonly audit?: { readonly keys: AuditKeyring; readonly checkpointEvery?: number; readonly now: () => number };
+} | { readonly file: ':memory:' };
 
 export type KyselyStore = Store & { readonly db: Kysely<DB> };
 
@@ -32,13 +41,25 @@ const BUSY_TIMEOUT_MS = 5000;
  */
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KyselyStore> {
   let filename: string;
+  const lock = 'lock' in opts ? opts.lock : undefined;
+  let signing: AuditSigning | undefined;
   if ('dataDir' in opts) {
     await mkdir(opts.dataDir, { recursive: true });
     filename = join(opts.dataDir, SQLITE_FILE_NAME);
+    if (opts.audit) {
+      const { keys, now, checkpointEvery = DEFAULT_CHECKPOINT_EVERY } = opts.audit;
+      signing = { keys, now, checkpointEvery, witness: headFile(opts.dataDir) };
+    }
   } else {
     filename = opts.file;
   }
-  const sqlite = new SqliteDatabase(filename);
+  let sqlite: SqliteDatabase.Database;
+  try {
+    sqlite = new SqliteDatabase(filename);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   try {
     // WAL: readers (the API, `medic audit verify`) never block the engine's
     // writes. NORMAL sync is durable in WAL mode except for the last commits
@@ -51,6 +72,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KyselyS
     sqlite.pragma('foreign_keys = ON');
   } catch (err) {
     sqlite.close();
+    lock?.release();
     throw err;
   }
   const db = new Kysely<DB>({ dialect: new TransactionalDdlSqliteDialect({ database: sqlite }) });
@@ -58,16 +80,19 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KyselyS
     await migrateToLatest(db, SQLITE);
   } catch (err) {
     await db.destroy();
+    lock?.release();
     throw err;
   }
-  return createKyselyStore(db, SQLITE);
+  return createKyselyStore(db, SQLITE, { ...(lock ? { lock } : {}), ...(signing ? { signing } : {}) });
 }
 
 /**
  * Wires the table modules over one Kysely instance. Backend-neutral: a
  * PostgreSQL opener will call this with its own Kysely and POSTGRES profile.
  */
-export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): KyselyStore {
+export function createKyselyStore(
+  db: Kysely<DB>, dialect: StoreDialect, extras: { lock?: StoreLock; signing?: AuditSigning } = {},
+): KyselyStore {
   let closing: Promise<void> | undefined;
   return {
     db,
@@ -76,13 +101,14 @@ export function createKyselyStore(db: Kysely<DB>, dialect: StoreDialect): Kysely
     signals: createSignalStore(db, dialect),
     settings: createSettingsStore(db),
     breakers: createBreakerStore(db),
-    audit: createAuditStore(db, dialect),
+    audit: createAuditStore(db, dialect, extras.signing),
     alerts: createAlertStore(db, dialect),
     tokens: createTokenStore(db),
     silences: createSilenceStore(db),
     runtimeRules: createRuntimeRuleStore(db),
     // Safe to call twice: shutdown paths often overlap.
-    close: () => (closing ??= db.destroy()),
+    // The lock goes last, once nothing of ours writes the database any more.
+    close: () => (closing ??= db.destroy().finally(() => extras.lock?.release())),
   };
 }
 

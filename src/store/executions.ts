@@ -1,4 +1,5 @@
 import type { Expression, ExpressionBuilder, Insertable, Kysely, Selectable, SqlBool, Updateable } from 'kysely';
+import { moveExecution, type ExecutionPatch } from '../core/execution.js';
 import type { Execution, StepRecord } from '../core/records.js';
 import { fromIntBool, fromJsonText, matchesNothing, pageWindow, toCount, toIntBool, toJsonText } from './codec.js';
 import { RecordNotFoundError } from './errors.js';
@@ -12,6 +13,8 @@ export function createExecutionStore(db: Kysely<DB>): Store['executions'] {
     },
 
     async update(id, patch) {
+      // The type forbids it; this stops a cast: a status moves only through move() and the core's table.
+      if ('status' in patch) throw new TypeError(`executions.update(${id}): a status moves only through executions.move`);
       const row = patchToRow(patch);
       if (Object.keys(row).length === 0) {
         const found = await db.selectFrom('executions').select('id').where('id', '=', id).executeTakeFirst();
@@ -22,10 +25,11 @@ export function createExecutionStore(db: Kysely<DB>): Store['executions'] {
       if (res.numUpdatedRows === 0n) throw new RecordNotFoundError('executions', id);
     },
 
-    async updateIf(id, expected, patch) {
-      const row = patchToRow(patch);
-      const res = await db.updateTable('executions').set(row).where('id', '=', id).where('status', '=', expected).executeTakeFirst();
-      return res.numUpdatedRows > 0n;
+    async move(execution, to, patch = {}) {
+      const { next, from } = moveExecution(execution, to, patch);
+      const row = { ...patchToRow(patch), status: to };
+      const res = await db.updateTable('executions').set(row).where('id', '=', execution.id).where('status', '=', from).executeTakeFirst();
+      return res.numUpdatedRows > 0n ? next : null;
     },
 
     async get(id) {
@@ -110,13 +114,12 @@ function toRow(e: Execution): ExecutionsTable {
   };
 }
 
-function patchToRow(p: Partial<Omit<Execution, 'id'>>): Updateable<ExecutionsTable> {
+function patchToRow(p: ExecutionPatch): Updateable<ExecutionsTable> {
   const row: Updateable<ExecutionsTable> = {};
   if (p.incidentId !== undefined) row.incident_id = p.incidentId;
   if (p.runbook !== undefined) row.runbook = p.runbook;
   if (p.target !== undefined) row.target = p.target;
   if (p.severity !== undefined) row.severity = p.severity;
-  if (p.status !== undefined) row.status = p.status;
   if (p.strategy !== undefined) row.strategy = p.strategy;
   if (p.reason !== undefined) row.reason = p.reason;
   if (p.requestedBy !== undefined) row.requested_by = p.requestedBy;

@@ -1,4 +1,5 @@
 import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool, Updateable } from 'kysely';
+import { moveIncident, type IncidentPatch } from '../core/incident.js';
 import type { Incident, IncidentStatus, TimelineEntry } from '../core/records.js';
 import { fromIntBool, fromJsonText, matchesNothing, pageWindow, toCount, toIntBool, toJsonText } from './codec.js';
 import { RecordNotFoundError } from './errors.js';
@@ -15,6 +16,8 @@ export function createIncidentStore(db: Kysely<DB>): Store['incidents'] {
     },
 
     async update(id, patch) {
+      // The type forbids it; this stops a cast: a status moves only through move() and the core's table.
+      if ('status' in patch) throw new TypeError(`incidents.update(${id}): a status moves only through incidents.move`);
       const row = patchToRow(patch);
       if (Object.keys(row).length === 0) {
         if (!(await exists(db, id))) throw new RecordNotFoundError('incidents', id);
@@ -22,6 +25,14 @@ export function createIncidentStore(db: Kysely<DB>): Store['incidents'] {
       }
       const res = await db.updateTable('incidents').set(row).where('id', '=', id).executeTakeFirst();
       if (res.numUpdatedRows === 0n) throw new RecordNotFoundError('incidents', id);
+    },
+
+    async move(incident, to, at) {
+      const patch = moveIncident(incident, to, at);
+      const res = await db.updateTable('incidents')
+        .set({ status: patch.status, updated_at: patch.updatedAt, resolved_at: patch.resolvedAt })
+        .where('id', '=', incident.id).where('status', '=', incident.status).executeTakeFirst();
+      return res.numUpdatedRows > 0n ? { ...incident, ...patch } : null;
     },
 
     async get(id) {
@@ -129,12 +140,11 @@ function toRow(i: Incident): IncidentsTable {
 }
 
 /** Only the fields present in the patch: a partial update never rewrites what it did not mean to. */
-function patchToRow(p: Partial<Omit<Incident, 'id' | 'fingerprint'>>): Updateable<IncidentsTable> {
+function patchToRow(p: IncidentPatch): Updateable<IncidentsTable> {
   const row: Updateable<IncidentsTable> = {};
   if (p.rule !== undefined) row.rule = p.rule;
   if (p.target !== undefined) row.target = p.target;
   if (p.severity !== undefined) row.severity = p.severity;
-  if (p.status !== undefined) row.status = p.status;
   if (p.title !== undefined) row.title = p.title;
   if (p.labels !== undefined) row.labels = toJsonText(p.labels);
   if (p.value !== undefined) row.value = p.value;

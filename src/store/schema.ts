@@ -107,6 +107,8 @@ export interface BreakersTable {
   /** JSON array of epoch ms. */
   failures: string;
   opened_at: number | null;
+  /** Why it opened when not by counted failures (migration 006). */
+  reason: string | null;
 }
 
 export interface AuditLogTable {
@@ -121,6 +123,16 @@ export interface AuditLogTable {
   result: string;
   prev_hash: string;
   hash: string;
+  /** `<key id>:<hmac of hash>` (src/audit/signing.ts); null on entries from before the store had a key. */
+  mac: string | null;
+}
+
+export interface AuditCheckpointsTable {
+  /** The entry signed: the log had at least this many entries. */
+  seq: number;
+  hash: string;
+  at: number;
+  mac: string;
 }
 
 export interface AlertsTable {
@@ -183,6 +195,7 @@ export interface DB {
   settings: SettingsTable;
   breakers: BreakersTable;
   audit_log: AuditLogTable;
+  audit_checkpoints: AuditCheckpointsTable;
   alerts: AlertsTable;
   api_tokens: ApiTokensTable;
   silences: SilencesTable;

@@ -2,6 +2,8 @@ import type { AlertOutcome, AlertRecord, AuditEntry, Execution, Incident, StepRe
 import type { Signal } from '../core/signal.js';
 import type { Silence } from '../core/silence.js';
 import type { Severity } from '../core/severity.js';
+import type { ExecutionPatch } from '../core/execution.js';
+import type { IncidentPatch } from '../core/incident.js';
 
 /**
  * The storage port: domain operations, no SQL. ./database.ts implements it
@@ -50,11 +52,40 @@ export interface AuditFilter {
 
 export type AuditInput = Pick<AuditEntry, 'at' | 'actor' | 'kind' | 'subject' | 'details' | 'result'>;
 
+export interface AuditCheckpointInfo {
+  readonly seq: number;
+  readonly hash: string;
+  /** Epoch ms when it was signed. */
+  readonly at: number;
+}
+
+/** The newest entry, and the newest signed checkpoint of it (null on a store without an audit key). */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+  readonly checkpoint: AuditCheckpointInfo | null;
+}
+
 export interface AuditVerification {
   readonly ok: boolean;
   readonly checked: number;
-  /** The first entry whose hash or link does not match, when not ok. */
+  /** The first entry whose hash, link, signature or place does not match, when not ok. */
   readonly firstBad: { readonly seq: number; readonly reason: string } | null;
+  /** The last entry read; seq 0 on an empty log. */
+  readonly head: { readonly seq: number; readonly hash: string };
+  /** The newest signed checkpoint that verified (database or head file). */
+  readonly checkpoint: AuditCheckpointInfo | null;
+  /** Whether MACs and checkpoints were checked: false without an audit key (chain only). */
+  readonly signed: boolean;
+  /** Entries without a MAC (from before the store had a key): held by the chain and the first checkpoint only. */
+  readonly unsigned: number;
+}
+
+/** What sealing the head did: `written` false says why not (a log that no longer matches its signed head). */
+export interface AuditSeal {
+  readonly written: boolean;
+  readonly checkpoint: AuditCheckpointInfo | null;
+  readonly problem: string | null;
 }
 
 export interface BreakerRecord {
@@ -63,6 +94,8 @@ export interface BreakerRecord {
   /** Epoch ms of each failure counted since the last reset. */
   readonly failures: readonly number[];
   readonly openedAt: number | null;
+  /** Why it opened when not by counted failures (the restart-loop guard). */
+  readonly reason: string | null;
 }
 
 export interface AlertFilter {
@@ -103,7 +136,15 @@ export interface RuntimeRuleRecord {
 export interface Store {
   readonly incidents: {
     insert(incident: Incident): Promise<void>;
-    update(id: string, patch: Partial<Omit<Incident, 'id' | 'fingerprint'>>): Promise<void>;
+    /** Changes anything but the status: a status moves only through `move` (src/core/incident.ts's table). */
+    update(id: string, patch: IncidentPatch): Promise<void>;
+    /**
+     * The one status write: moves `incident` (as the caller read it) to `to` by
+     * src/core/incident.ts's table, compare-and-set on its current status.
+     * Returns the moved record, or null when the stored status was no longer
+     * the caller's (someone else moved it first). Throws on a forbidden move.
+     */
+    move(incident: Incident, to: IncidentStatus, at: number): Promise<Incident | null>;
     get(id: string): Promise<Incident | undefined>;
     /** The incident with this fingerprint that is not resolved/failed, if any. */
     findActive(fingerprint: string): Promise<Incident | undefined>;
@@ -113,12 +154,16 @@ export interface Store {
   };
   readonly executions: {
     insert(execution: Execution): Promise<void>;
-    update(id: string, patch: Partial<Omit<Execution, 'id'>>): Promise<void>;
+    /** Changes anything but the status: a status moves only through `move` (src/core/execution.ts's table). */
+    update(id: string, patch: ExecutionPatch): Promise<void>;
     /**
-     * Compare-and-set: applies the patch only while the execution is in `expected`
-     * status; false when it was not (someone else decided first).
+     * The one status write: moves `execution` (as the caller read it) to `to`
+     * by src/core/execution.ts's table, with the patch, compare-and-set on its
+     * current status. Returns the moved record, or null when the stored status
+     * was no longer the caller's (someone else decided first). Throws on a
+     * forbidden move.
      */
-    updateIf(id: string, expected: Execution['status'], patch: Partial<Omit<Execution, 'id'>>): Promise<boolean>;
+    move(execution: Execution, to: ExecutionStatus, patch?: ExecutionPatch): Promise<Execution | null>;
     get(id: string): Promise<Execution | undefined>;
     list(filter?: ExecutionFilter): Promise<Page<Execution>>;
     /** Insert or replace the step with this (executionId, seq). */
@@ -170,6 +215,13 @@ export interface Store {
     append(entry: AuditInput): Promise<AuditEntry>;
     list(filter?: AuditFilter): Promise<Page<AuditEntry>>;
     verify(): Promise<AuditVerification>;
+    /** The head and its newest checkpoint, cheaply (for metrics): no verification. */
+    head(): Promise<AuditHead>;
+    /**
+     * Signs a checkpoint of the current head (start, shutdown) when the store
+     * has an audit key and the log still matches its signed head.
+     */
+    seal(): Promise<AuditSeal>;
   };
   readonly alerts: {
     /** Many rows in one transaction: the intake writes behind, a batch per tick. */

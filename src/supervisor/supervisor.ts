@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -7,7 +7,9 @@ import type { Clock } from '../core/clock.js';
 import type { ProcessSpec, TargetConfig } from '../config/types.js';
 import { ActionError, errorMessage, toActionError } from '../core/errors.js';
 import { LogFile } from './log-file.js';
+import { foreignPortHolder, portTakenAfter } from './port-holder.js';
 import { pollReady } from './readiness.js';
+import { sendSignal, signalGroup, signalRun } from './signals.js';
 import { describeExit, newReplica, render, replicaStatus, stateOf, type Replica, type Run } from './replica.js';
 import type { ExitInfo, GroupStatus, SupervisorEvents, SupervisorPort } from './types.js';
 
@@ -29,12 +31,15 @@ interface Group {
   readonly logs: Map<number, LogFile>;
 }
 
+/** How long a restart waits for the old run's process group to let go of the port. */
+const PORT_RELEASE_MS = 1000;
+
 type Listeners = { [K in keyof SupervisorEvents]: Set<(e: SupervisorEvents[K]) => void> };
 
 /**
  * Runs the processes of targets that have a `process` spec: spawn (argv, no
- * shell), readiness, retries with backoff at start, graceful stop, scaling,
- * capped logs. A crash is reported (the 'exit' event, synchronously from the
+ * shell, each replica in its own process group), a port check and readiness,
+ * retries with backoff at start, graceful stop, scaling, capped logs. A crash is reported (the 'exit' event, synchronously from the
  * child's own exit) and left alone: deciding to restart is the engine's job.
  */
 export class Supervisor implements SupervisorPort {
@@ -46,6 +51,7 @@ export class Supervisor implements SupervisorPort {
   private readonly logDir: string;
   private logDirMade = false;
   private closing: Promise<void> | null = null;
+  private exitHooked = false;
 
   constructor(opts: SupervisorOptions) {
     this.clock = opts.clock;
@@ -115,6 +121,8 @@ export class Supervisor implements SupervisorPort {
     const g = this.group(target);
     const chosen = opts.index === undefined ? g.replicas : [this.replica(g, opts.index)];
     let sent = 0;
+    // To the service's own process, as `kill <pid>` would: a SIGHUP or SIGUSR1 means something to it,
+    // and would end helpers that do not handle it. If the signal ends it, its group goes with it.
     for (const r of chosen) {
       if (r.run && !r.run.done && sendSignal(r.run.child, signal)) sent++;
     }
@@ -160,6 +168,7 @@ export class Supervisor implements SupervisorPort {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.groups.keys()].map((t) => this.stop(t)));
       for (const g of this.groups.values()) for (const f of g.logs.values()) f.close();
+      process.off('exit', this.killAllNow);
     })();
     return this.closing;
   }
@@ -215,12 +224,14 @@ export class Supervisor implements SupervisorPort {
     const label = `${g.name}[${r.index}]`;
     let failures = 0;
     let run: Run | null = null;
+    const restarting = r.run !== null;
     try {
       // A process still on its way out (a stop in progress) holds the port the new one needs.
       if (r.run && !r.run.done) await waitOrAbort(r.run.exited, signal, `start of ${label}`);
       for (;;) {
         signal.throwIfAborted();
         r.backoff = false;
+        await this.assertPortFree(r, label, restarting || failures > 0, signal);
         run = this.spawnRun(g, r);
         const outcome = await this.awaitReady(g, r, run, signal);
         if (outcome === 'ready') return;
@@ -269,6 +280,7 @@ export class Supervisor implements SupervisorPort {
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
+      await this.assertOwnsPort(r, run);
     } else if (!(await run.spawned)) {
       return 'exited';
     }
@@ -292,8 +304,11 @@ export class Supervisor implements SupervisorPort {
       cwd: spec.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group (and session), so a stop reaches everything it started; see terminate().
+      detached: true,
     });
     r.spawns++;
+    this.hookEngineExit();
     const out = this.logFile(g, r.index);
     for (const stream of [child.stdout, child.stderr]) {
       stream?.on('data', (chunk: Buffer) => out.write(chunk));
@@ -315,6 +330,8 @@ export class Supervisor implements SupervisorPort {
       if (run.done) return;
       run.done = true;
       spawnedOk(false);
+      // The replica is its process group: helpers its leader left behind must not keep its port or its work.
+      if (run.pid >= 0) signalGroup(run.pid, 'SIGKILL');
       const info: ExitInfo = { code, signal: sig, at: this.clock.now(), expected: run.expected };
       // State first, event second: a listener that restarts from inside the event must see the replica as down.
       r.lastExit = info;
@@ -351,8 +368,9 @@ export class Supervisor implements SupervisorPort {
   }
 
   /**
-   * SIGTERM, up to `graceMs` for the process to leave, then SIGKILL; resolves
-   * once it has exited. An abort cuts the grace short (SIGKILL at once), since
+   * SIGTERM, up to `graceMs` for the process to leave, then SIGKILL, each to
+   * its whole process group; resolves once the leader has exited (what is left
+   * of the group is SIGKILLed then). An abort cuts the grace short (SIGKILL at once), since
    * whoever aborts has run out of time.
    */
   private async terminate(r: Replica, graceMs: number, signal?: AbortSignal): Promise<void> {
@@ -360,9 +378,9 @@ export class Supervisor implements SupervisorPort {
     if (!run || run.done) return;
     run.expected = true;
     if (graceMs > 0 && !signal?.aborted) {
-      sendSignal(run.child, 'SIGTERM');
+      signalRun(run, 'SIGTERM');
       // A SIGSTOPped process would hold the SIGTERM until continued.
-      sendSignal(run.child, 'SIGCONT');
+      signalRun(run, 'SIGCONT');
       const timer = new AbortController();
       const onAbort = () => timer.abort();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -374,14 +392,56 @@ export class Supervisor implements SupervisorPort {
       signal?.removeEventListener('abort', onAbort);
       if (!inTime) {
         this.log.warn({ pid: run.pid }, `pid ${run.pid} ignored SIGTERM for ${graceMs}ms; sending SIGKILL`);
-        sendSignal(run.child, 'SIGKILL');
+        signalRun(run, 'SIGKILL');
       }
     } else {
-      sendSignal(run.child, 'SIGKILL');
+      signalRun(run, 'SIGKILL');
     }
     await run.exited;
     if (signal?.aborted) throw new ActionError('aborted', `stop of pid ${run.pid} was aborted (it was killed)`, { retryable: false });
   }
+
+  /**
+   * A port someone else already holds would let that someone answer our readiness check while our
+   * process dies of EADDRINUSE: refuse the start instead, naming the holder. After a run of our
+   * own, its group may take a moment to let go of the port, so a restart waits a little first.
+   */
+  private async assertPortFree(r: Replica, label: string, afterOwnRun: boolean, signal: AbortSignal): Promise<void> {
+    if (r.port === null) return;
+    const holder = await portTakenAfter(r.port, afterOwnRun ? PORT_RELEASE_MS : 0, this.clock, signal);
+    if (holder === null) return;
+    r.rest = 'crashed';
+    const why = `${label}: port ${r.port} is already in use (${holder})`;
+    throw new ActionError('failed', `${why}; not started`, { retryable: false });
+  }
+
+  /** A 2xx from a process outside the replica's group is not the replica being ready (best effort: Linux). */
+  private async assertOwnsPort(r: Replica, run: Run): Promise<void> {
+    if (r.port === null || run.done || run.pid < 0) return;
+    const holder = await foreignPortHolder(r.port, run.pid);
+    if (holder === null) return;
+    await this.terminate(r, 0);
+    r.rest = 'crashed';
+    const why = `readiness on port ${r.port} was answered by another process (${holder}), not by pid ${run.pid}`;
+    throw new ActionError('failed', `${why}; not started`, { retryable: false });
+  }
+
+  /**
+   * When the engine exits without close() (process.exit, an uncaught error), its children must not
+   * outlive it: they run in their own sessions, so nothing else would end them. A kill -9 of the
+   * engine runs no code at all; its children are then left running (see README, Operations).
+   */
+  private hookEngineExit(): void {
+    if (this.exitHooked) return;
+    this.exitHooked = true;
+    process.on('exit', this.killAllNow);
+  }
+
+  private readonly killAllNow = (): void => {
+    for (const g of this.groups.values()) {
+      for (const r of g.replicas) if (r.run && !r.run.done) signalRun(r.run, 'SIGKILL');
+    }
+  };
 
   private logFile(g: Group, index: number): LogFile {
     let f = g.logs.get(index);
@@ -410,15 +470,6 @@ export class Supervisor implements SupervisorPort {
   }
 }
 
-
-function sendSignal(child: ChildProcess, signal: NodeJS.Signals): boolean {
-  try {
-    return child.kill(signal);
-  } catch {
-    // ESRCH: it is already gone, which is what every caller wants anyway.
-    return false;
-  }
-}
 
 /** An operation asked for with an already-aborted signal does nothing at all. */
 function notAborted(signal: AbortSignal | undefined, what: string): void {

@@ -44,11 +44,11 @@ export interface SupervisorPort {
   status(target: string): GroupStatus | undefined;
   /** Start the desired replicas that are not running; resolves when they are ready. */
   start(target: string, opts?: { signal?: AbortSignal }): Promise<void>;
-  /** SIGTERM, grace, SIGKILL for every replica; resolves when all have exited. */
+  /** SIGTERM, grace, SIGKILL to every replica's process group; resolves when all have exited. */
   stop(target: string, opts?: { graceMs?: number; signal?: AbortSignal }): Promise<void>;
   /** Stop (if running) and start again every replica, or one; resolves when ready. */
   restart(target: string, opts?: { index?: number; graceMs?: number; signal?: AbortSignal }): Promise<void>;
-  /** Send a signal to every running replica (or one); returns how many were signalled. */
+  /** Send a signal to every running replica's own process (or one's); returns how many were signalled. */
   kill(target: string, signal: NodeJS.Signals, opts?: { index?: number }): number;
   /** Change the number of replicas; new ones are ready when it resolves. */
   scale(target: string, replicas: number, opts?: { signal?: AbortSignal }): Promise<{ previous: number; current: number }>;

@@ -6,6 +6,8 @@ import type { Severity } from '../core/severity.js';
 export interface ProblemView {
   readonly rule: string;
   readonly target: string;
+  /** `{replica: "2"}` when the rule holds on one replica of the target's group. */
+  readonly labels: Readonly<Record<string, string>>;
   readonly severity: Severity;
   /** When the rule started holding (before `for` elapsed). */
   readonly since: number;
@@ -16,9 +18,13 @@ export interface ProblemView {
 export type BreakerView = BreakerState & { readonly runbook: string; readonly target: string };
 
 /** Most severe first, then the oldest. */
-export function problemViews(firing: readonly { rule: string; target: string; state: RuleState }[]): ProblemView[] {
+export function problemViews(
+  firing: readonly { rule: string; target: string; labels?: Readonly<Record<string, string>>; state: RuleState }[],
+): ProblemView[] {
   return firing
-    .map(({ rule, target, state }) => ({ rule, target, severity: state.severity!, since: state.since!, value: state.value, explain: state.explain }))
+    .map(({ rule, target, labels = {}, state }) => ({
+      rule, target, labels, severity: state.severity!, since: state.since!, value: state.value, explain: state.explain,
+    }))
     .sort((a, b) => a.severity.localeCompare(b.severity) || a.since - b.since);
 }
 

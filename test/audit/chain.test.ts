@@ -90,16 +90,16 @@ describe('verifyChain', () => {
     expect(verifyChain(entries)).toEqual({ ok: false, checked: 4, firstBad: { seq: 4, reason: 'hash mismatch: entry content changed' } });
   });
 
-  it('names the entry after a deleted one as a broken link', () => {
+  it('names a deleted entry itself, not the one after it', () => {
     const entries = chain(10);
     entries.splice(6, 1);
-    expect(verifyChain(entries).firstBad).toEqual({ seq: 8, reason: 'broken link: prev_hash does not match entry 6' });
+    expect(verifyChain(entries).firstBad).toEqual({ seq: 7, reason: 'missing entry 7: deleted or out of order (the next entry is 8)' });
   });
 
   it('catches swapped entries', () => {
     const entries = chain(5);
     [entries[1], entries[2]] = [entries[2]!, entries[1]!];
-    expect(verifyChain(entries).firstBad).toEqual({ seq: 3, reason: 'broken link: prev_hash does not match entry 1' });
+    expect(verifyChain(entries).firstBad).toEqual({ seq: 2, reason: 'missing entry 2: deleted or out of order (the next entry is 3)' });
   });
 
   it('starts from an anchor, as a pruned log will', () => {
@@ -107,7 +107,7 @@ describe('verifyChain', () => {
     const anchor = { seq: full[5]!.seq, hash: full[5]!.hash };
     const kept = full.slice(6);
     expect(verifyChain(kept, anchor)).toEqual({ ok: true, checked: 4, firstBad: null });
-    expect(verifyChain(kept).firstBad).toEqual({ seq: 7, reason: 'broken link: prev_hash does not match entry 0' });
+    expect(verifyChain(kept).firstBad).toEqual({ seq: 1, reason: 'missing entries 1..6: deleted or out of order (the next entry is 7)' });
   });
 
   it('stops at the first break and reports it for every later push', () => {

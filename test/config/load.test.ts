@@ -99,7 +99,7 @@ describe('loadConfig: defaults and overrides', () => {
       mode: 'active', autoRemediation: true,
       approval: { P0: 'required', P1: 'required', P2: 'auto', P3: 'auto' },
       rateLimits: { globalPerMinute: 1, globalPerHour: 10, perTargetPerHour: 10 },
-      cooldownMs: 120_000, circuitBreaker: { failures: 3 }, maxConcurrent: 4,
+      cooldownMs: 120_000, circuitBreaker: { failures: 3 }, flap: { max: 3, withinMs: 15 * 60_000 }, maxConcurrent: 4,
       blastRadius: { targetsPerHour: 3 }, settleMs: 5000,
       approvalTimeoutMs: { P0: 15 * 60_000, P1: 60 * 60_000, P2: 60 * 60_000, P3: 60 * 60_000 },
       fourEyes: { P0: true, P1: true, P2: true, P3: true },
@@ -126,7 +126,7 @@ describe('loadConfig: defaults and overrides', () => {
   it('applies process defaults', () => {
     const c = compileConfig('targets:\n  - name: w\n    process: { command: node }\n', '/srv/medic/medic.yaml', { probes });
     expect(c.targets.w!.process).toEqual({
-      command: 'node', args: [], cwd: '/srv/medic', env: {}, basePort: null, replicas: 1, maxReplicas: 10,
+      command: 'node', args: [], cwd: '/srv/medic', env: {}, basePort: null, replicas: 1, maxReplicas: 10, maxUnavailable: 1,
       ready: null, graceMs: 5000, logMaxBytes: 10 * 1024 * 1024,
       restartBackoff: { initialMs: 100, maxMs: 5000, attempts: 3 },
     });
@@ -301,6 +301,15 @@ describe('loadConfig: errors name file, line and field', () => {
     expect(lines).toEqual([
       'medic.yaml:3:68 targets[0].process.replicas: 5 is more than max_replicas (2)',
       "medic.yaml:3:14 targets[0].process: uses {{port}} but has no 'port' (replica i listens on port + i)",
+    ]);
+  });
+
+  it('checks max_unavailable: a positive integer, at most max_replicas', () => {
+    expect(errorsOf('targets:\n  - name: v\n    process: { command: node, max_unavailable: 0 }\n')).toEqual([
+      expect.stringMatching(/^medic\.yaml:3:\d+ targets\[0\]\.process\.max_unavailable: /),
+    ]);
+    expect(errorsOf('targets:\n  - name: w\n    process: { command: node, max_replicas: 3, max_unavailable: 4 }\n')).toEqual([
+      'medic.yaml:3:65 targets[0].process.max_unavailable: 4 is more than max_replicas (3)',
     ]);
   });
 

@@ -104,6 +104,15 @@ describe('decide: blast radius', () => {
     expect(decide(settings, input({ hits: fleet, runbook: { name: 'restart-web', approval: 'auto' } })).kind).toBe('approval');
   });
 
+  it('counts each replica of a group on its own, the one asked about excluded', () => {
+    const replicas = ['0', '1', '2'].map((r, i) => ({ ...hit((50 - i) * MIN, 'web'), replica: r }));
+    expect(decide(settings, input({ hits: replicas, replica: '3' }))).toEqual({
+      kind: 'approval',
+      reason: 'needs approval: blast radius, restart-web already touched 3 targets or replicas in the last hour (web replica 0, web replica 1, web replica 2)',
+    });
+    expect(decide(settings, input({ hits: replicas, replica: '2' })).kind).toBe('run');
+  });
+
   it('lists at most five of the touched targets', () => {
     const hits = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((t, i) => hit((50 - i) * MIN, t, 'restart-web', false));
     const strict = { ...settings, rateLimits: { ...settings.rateLimits, globalPerHour: 100 } };

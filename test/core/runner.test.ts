@@ -210,7 +210,7 @@ describe('nextCommand: watch', () => {
     });
   });
 
-  it('finishes as succeeded when the watch was superseded', () => {
+  it('finishes as succeeded when a person ended the watch to roll it back themselves', () => {
     expect(won().watch(1, 'skipped').next(sh)).toMatchObject({ kind: 'finish', status: 'succeeded', strategy: 1 });
   });
 
@@ -220,7 +220,15 @@ describe('nextCommand: watch', () => {
     expect(hist.next(sh)).toEqual({ kind: 'rollback_step', strategy: 1, index: 2, reason });
     // Step 1 cannot be undone: straight on to step 0.
     expect(hist.undo(1, 2).next(sh)).toEqual({ kind: 'rollback_step', strategy: 1, index: 0, reason });
-    expect(hist.undo(1, 0).next(sh)).toEqual({ kind: 'finish', status: 'rolled_back', strategy: 1, reason });
+    // A fix that made things worse goes to a person, even when undone.
+    expect(hist.undo(1, 0).next(sh)).toEqual({ kind: 'finish', status: 'rolled_back', strategy: 1, reason, needsPerson: true });
+  });
+
+  it('finishes failed, not rolled_back, when every undo changed nothing (recorded skipped)', () => {
+    const hist = won().watch(1, 'failed', 'error rate doubled').undo(1, 2, 'skipped').undo(1, 0, 'skipped');
+    expect(hist.next(sh)).toEqual({
+      kind: 'finish', status: 'failed', strategy: 1, reason: 'watch: error rate doubled; nothing to undo', needsPerson: true,
+    });
   });
 
   it('has a default reason for a failed watch without error text', () => {
@@ -382,6 +390,7 @@ describe('nextCommand: a watch that finds it worse with nothing to undo', () => 
     const hist = h().step(0, 0).verify(0).watch(0, 'failed', 'http_up failed 5 times in a row after the fix');
     expect(hist.next(sh)).toEqual({
       kind: 'finish', status: 'failed', strategy: 0, reason: 'watch: http_up failed 5 times in a row after the fix; nothing to undo',
+      needsPerson: true,
     });
   });
 });

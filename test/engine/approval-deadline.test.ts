@@ -51,7 +51,7 @@ describe('approvals that escalate', () => {
     await h.engine.idle();
     const expired = await h.engine.store.executions.get(execution.id);
     expect(expired?.status).toBe('cancelled');
-    expect(expired?.error).toBe('approval expired: no decision within 60 min (P1); not run, escalated to a person');
+    expect(expired?.error).toBe('approval expired: no decision within 1h0m (P1); not run, escalated to a person');
     expect(expired!.finishedAt! - execution.createdAt).toBe(60 * MIN);
     expect((await h.engine.store.incidents.get(execution.incidentId!))?.status).toBe('escalated');
     expect(h.notifications.filter((n) => n.event === 'escalated').map((n) => n.executionId)).toEqual([execution.id]);
@@ -77,6 +77,15 @@ describe('approvals that escalate', () => {
     await p1.clock.advance(1);
     await h.engine.idle();
     expect((await h.engine.store.executions.get(p1.execution.id))?.status).toBe('cancelled');
+  });
+
+  it('says how long it waited in the unit that fits: 6 s is "6s", not "0 min"', async () => {
+    const { clock, execution } = await waitingApproval('  approval_timeout: { P1: 6s }\n', 97);
+    await clock.advance(6_000);
+    await h.engine.idle();
+    const expired = await h.engine.store.executions.get(execution.id);
+    expect(expired?.error).toBe('approval expired: no decision within 6s (P1); not run, escalated to a person');
+    expect(h.notifications.find((n) => n.event === 'escalated')?.text).toBe(expired?.error);
   });
 
   it('runs an approval given before the deadline, and the deadline then does nothing', async () => {

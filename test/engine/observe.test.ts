@@ -43,7 +43,7 @@ describe('problems, signals, breakers and runbooks', () => {
     const opened = h.next('incident:opened');
     h.world['cpu'] = 90;
     const { incident } = await opened;
-    expect(h.engine.problems()).toEqual([{ rule: 'cpu-high', target: 'web', severity: 'P2', since: expect.any(Number), value: 90, explain: 'cpu = 90 > 85' }]);
+    expect(h.engine.problems()).toEqual([{ rule: 'cpu-high', target: 'web', labels: {}, severity: 'P2', since: expect.any(Number), value: 90, explain: 'cpu = 90 > 85' }]);
 
     await h.next('signals');
     const { series } = await h.engine.signalsAround(incident.id, 60_000, 60_000);

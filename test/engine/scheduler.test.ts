@@ -176,7 +176,7 @@ steps:
   - { name: tidy, action: record, params: { id: tidy } }
 watch: { duration: 0s }
 `],
-      prepare: async (store) => store.breakers.put({ key: 'tidy@web', state: 'open', failures: [t, t + 1_000, t + 2_000], openedAt: t + 2_000 }),
+      prepare: async (store) => store.breakers.put({ key: 'tidy@web', state: 'open', failures: [t, t + 1_000, t + 2_000], openedAt: t + 2_000, reason: null }),
     });
     try {
       const fired = h.next('schedule:run', () => true, 5_000);

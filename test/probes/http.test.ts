@@ -167,6 +167,29 @@ describe('http probe', () => {
     expect(byName(await check(ctx({ url: 'http://127.0.0.1:{{port}}/ok' }, { supervisor })))).toMatchObject({ http_up: 0, http_status: 503 });
   });
 
+  it('reports each replica on its own, with a replica label, next to the group', async () => {
+    const supervisor = fakeSupervisor({
+      web: { target: 'web', desired: 2, replicas: [replica(0, srv.port, 'running'), replica(1, other.port, 'running')] },
+    });
+    other.server.removeAllListeners('request');
+    other.server.on('request', (_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    const samples = await check(ctx({ url: 'http://127.0.0.1:{{port}}/ok' }, { supervisor }));
+    const of = (name: string, replica?: string) => samples.filter((x) => x.name === name && x.labels?.['replica'] === replica).map((x) => x.value);
+    expect([of('http_up', '0'), of('http_up', '1')]).toEqual([[1], [0]]);
+    expect([of('http_status', '0'), of('http_status', '1')]).toEqual([[200], [503]]);
+    // The group, without the label: the worst replica, and how many are down.
+    expect(of('http_up')).toEqual([0]);
+    expect(of('http_replicas_down')).toEqual([1]);
+  });
+
+  it('adds no replica label to a URL without {{port}}', async () => {
+    const samples = await check(ctx({ url: url('/ok') }));
+    expect(samples.every((x) => x.labels === undefined)).toBe(true);
+  });
+
   it('reads a supervised service with no running replica as down', async () => {
     const gone = await startServer();
     const port = gone.port;

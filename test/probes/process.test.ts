@@ -74,11 +74,11 @@ describe('process probe', () => {
     const exit = nextEvent(supervisor, 'exit');
     process.kill(pid, 'SIGKILL');
     await exit;
-    // Emitted synchronously from the exit event: already there when the event resolves.
-    expect(emitted).toEqual([[{ name: 'process_up', value: 0 }]]);
+    // Emitted synchronously from the exit event: already there when the event resolves. The group and the replica.
+    expect(emitted).toEqual([[{ name: 'process_up', value: 0 }, { name: 'process_up', value: 0, labels: { replica: '0' } }]]);
 
     await supervisor.restart('demo');
-    expect(emitted.at(-1)).toEqual([{ name: 'process_up', value: 1 }]);
+    expect(emitted.at(-1)).toEqual([{ name: 'process_up', value: 1 }, { name: 'process_up', value: 1, labels: { replica: '0' } }]);
     stop();
   });
 
@@ -87,7 +87,7 @@ describe('process probe', () => {
     const emitted: Sample[][] = [];
     const stop = processProbe.watch!(context(supervisor), (s) => emitted.push(s));
     await supervisor.restart('demo');
-    expect(emitted).toEqual([[{ name: 'process_up', value: 1 }]]);
+    expect(emitted).toEqual([[{ name: 'process_up', value: 1 }, { name: 'process_up', value: 1, labels: { replica: '0' } }]]);
     stop();
     await supervisor.restart('demo');
     expect(emitted).toHaveLength(1);
@@ -110,6 +110,22 @@ describe('process probe', () => {
     const second = await processProbe.check!(ctx);
     // The busiest replica counts, not the average of the two.
     expect(value(second, 'process_cpu_percent')).toBeGreaterThan(30);
+  });
+
+  it('reports each replica on its own: the crashed one down, the other up with its memory', async () => {
+    const { supervisor } = await startDemo(2);
+    const exit = nextEvent(supervisor, 'exit');
+    process.kill(supervisor.status('demo')!.replicas[1]!.pid!, 'SIGKILL');
+    await exit;
+    const samples = await processProbe.check!(context(supervisor));
+    const of = (replica: string, name: string) => samples.find((s) => s.name === name && s.labels?.['replica'] === replica)?.value;
+    expect([of('0', 'process_up'), of('1', 'process_up')]).toEqual([1, 0]);
+    expect(of('0', 'process_rss_mb')).toBeGreaterThan(10);
+    expect(of('1', 'process_rss_mb')).toBeUndefined();
+    // The group: down (not every replica up), one running, its memory the one live replica's.
+    expect(value(samples, 'process_up')).toBe(0);
+    expect(value(samples, 'process_replicas_running')).toBe(1);
+    expect(value(samples, 'process_rss_mb')).toBe(of('0', 'process_rss_mb'));
   });
 
   it('reports down when a desired replica has crashed', async () => {

@@ -92,7 +92,8 @@ function harness(url: string, opts: { params?: Record<string, unknown>; supervis
       log: silentLogger,
       supervisor: opts.supervisor ?? supervisorWith({}),
     });
-    return Object.fromEntries(samples.map((s) => [s.name, s.value]));
+    // A replica's samples read as `name{replica=i}`, the group's as `name`.
+    return Object.fromEntries(samples.map((s) => [s.labels ? `${s.name}{replica=${s.labels['replica']}}` : s.name, s.value]));
   };
   return { clock, check };
 }
@@ -209,7 +210,7 @@ describe('prometheus_text probe', () => {
     const { clock, check } = harness('http://127.0.0.1:{{port}}/metrics', { supervisor });
     a.text = exposition({ ok: 100, failed: 0, buckets: [100, 100, 100, 100, 100], inFlight: 2 });
     b.text = exposition({ ok: 5000, failed: 0, errors: 0, buckets: [0, 0, 0, 5000, 5000], inFlight: 5 });
-    expect(await check()).toEqual({ scrape_up: 1, in_flight: 7 });
+    expect(await check()).toEqual({ scrape_up: 1, in_flight: 7, 'scrape_up{replica=0}': 1, 'scrape_up{replica=1}': 1 });
 
     await clock.advance(10_000);
     a.text = exposition({ ok: 150, failed: 0, errors: 10, buckets: [150, 150, 150, 150, 150], inFlight: 2 });
@@ -221,6 +222,11 @@ describe('prometheus_text probe', () => {
     expect(s['error_ratio']).toBeCloseTo(0.25); // (10 + 15) / 100
     // 50 fast (≤ 0.1 s) and 50 in (0.5, 1]: p95 rank 95 is 45 into the slow bucket of 50.
     expect(s['latency_p95_ms']).toBeCloseTo((0.5 + 0.5 * (45 / 50)) * 1000, 6);
+    // And each replica on its own, so a rule can tell which one fails.
+    expect(s['error_ratio{replica=0}']).toBeCloseTo(0.2); // 10 / 50
+    expect(s['error_ratio{replica=1}']).toBeCloseTo(0.3); // 15 / 50
+    expect(s['request_rate{replica=1}']).toBeCloseTo(5);
+    expect(s['latency_p95_ms{replica=0}']).toBeLessThanOrEqual(100);
   });
 
   it('keeps the baselines of different probes apart although they share one plugin', async () => {

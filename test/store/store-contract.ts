@@ -108,14 +108,32 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
 
       it('updates only the fields in the patch', async () => {
         await store.incidents.insert(incident());
-        await store.incidents.update('inc-1', { status: 'resolved', resolvedAt: T0 + MIN, updatedAt: T0 + MIN, silenced: true });
-        expect(await store.incidents.get('inc-1')).toEqual(
-          incident({ status: 'resolved', resolvedAt: T0 + MIN, updatedAt: T0 + MIN, silenced: true }),
-        );
+        await store.incidents.update('inc-1', { resolvedAt: T0 + MIN, updatedAt: T0 + MIN, silenced: true });
+        expect(await store.incidents.get('inc-1')).toEqual(incident({ resolvedAt: T0 + MIN, updatedAt: T0 + MIN, silenced: true }));
+      });
+
+      it('never writes a status through update, even past the type: only move does', async () => {
+        await store.incidents.insert(incident());
+        const patch = { status: 'resolved' } as unknown as Parameters<typeof store.incidents.update>[1];
+        await expect(store.incidents.update('inc-1', patch)).rejects.toThrow(/a status moves only through incidents.move/);
+        expect((await store.incidents.get('inc-1'))?.status).toBe('open');
+      });
+
+      it('moves a status by the core table, compare-and-set on the status the caller read', async () => {
+        const open = incident();
+        await store.incidents.insert(open);
+        const moved = await store.incidents.move(open, 'resolved', T0 + MIN);
+        expect(moved).toEqual(incident({ status: 'resolved', updatedAt: T0 + MIN, resolvedAt: T0 + MIN }));
+        expect(await store.incidents.get('inc-1')).toEqual(moved);
+        // A stale copy (still "open") changes nothing: someone moved it first.
+        expect(await store.incidents.move(open, 'remediating', T0 + 2 * MIN)).toBeNull();
+        // A move the table forbids is refused before anything is written.
+        await expect(store.incidents.move(moved!, 'open', T0 + 3 * MIN)).rejects.toThrow(/cannot go from resolved to open/);
+        expect((await store.incidents.get('inc-1'))?.status).toBe('resolved');
       });
 
       it('refuses to update an incident that does not exist', async () => {
-        await expect(store.incidents.update('ghost', { status: 'resolved' })).rejects.toMatchObject({ code: 'not_found' });
+        await expect(store.incidents.update('ghost', { silenced: true })).rejects.toMatchObject({ code: 'not_found' });
         await expect(store.incidents.update('ghost', {})).rejects.toMatchObject({ code: 'not_found' });
       });
 
@@ -128,9 +146,9 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
         await store.incidents.insert(incident({ id: 'other', fingerprint: 'fp-2' }));
         expect((await store.incidents.findActive('fp-1'))?.id).toBe('now');
 
-        await store.incidents.update('now', { status: 'escalated' });
+        const escalated = await store.incidents.move(incident({ id: 'now', status: 'remediating' }), 'escalated', T0);
         expect((await store.incidents.findActive('fp-1'))?.id).toBe('now');
-        await store.incidents.update('now', { status: 'resolved' });
+        await store.incidents.move(escalated!, 'resolved', T0);
         expect(await store.incidents.findActive('fp-1')).toBeUndefined();
       });
 
@@ -199,11 +217,31 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
 
       it('updates, and refuses unknown ids', async () => {
         await store.executions.insert(execution());
-        await store.executions.update('exe-1', { status: 'succeeded', startedAt: T0 + 1, finishedAt: T0 + 2, strategy: 1 });
-        expect(await store.executions.get('exe-1')).toEqual(
-          execution({ status: 'succeeded', startedAt: T0 + 1, finishedAt: T0 + 2, strategy: 1 }),
-        );
-        await expect(store.executions.update('ghost', { status: 'failed' })).rejects.toMatchObject({ code: 'not_found' });
+        await store.executions.update('exe-1', { startedAt: T0 + 1, finishedAt: T0 + 2, strategy: 1 });
+        expect(await store.executions.get('exe-1')).toEqual(execution({ startedAt: T0 + 1, finishedAt: T0 + 2, strategy: 1 }));
+        await expect(store.executions.update('ghost', { error: 'x' })).rejects.toMatchObject({ code: 'not_found' });
+      });
+
+      it('never writes a status through update, even past the type: only move does', async () => {
+        await store.executions.insert(execution());
+        const before = await store.executions.get('exe-1');
+        const patch = { status: 'succeeded' } as unknown as Parameters<typeof store.executions.update>[1];
+        await expect(store.executions.update('exe-1', patch)).rejects.toThrow(/a status moves only through executions.move/);
+        expect(await store.executions.get('exe-1')).toEqual(before);
+      });
+
+      it('moves a status by the core table with its patch, compare-and-set on the status the caller read', async () => {
+        const first = execution();
+        await store.executions.insert(first);
+        const moved = await store.executions.move(first, 'running', { startedAt: T0 + 1 });
+        expect(moved).toEqual({ ...first, status: 'running', startedAt: T0 + 1 });
+        expect(await store.executions.get('exe-1')).toEqual(moved);
+        // A stale copy changes nothing: someone else decided first.
+        expect(await store.executions.move(first, 'cancelled')).toBeNull();
+        // The table forbids running → pending, and awaiting_approval → running: refused before any write.
+        await expect(store.executions.move({ ...first, status: 'running' }, 'pending')).rejects.toThrow(/cannot go from running to pending/);
+        await expect(store.executions.move({ ...first, status: 'awaiting_approval' }, 'running')).rejects.toThrow(/cannot go from awaiting_approval to running/);
+        expect(await store.executions.get('exe-1')).toEqual(moved);
       });
 
       it('lists with filters and pagination', async () => {
@@ -305,9 +343,9 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
     describe('breakers', () => {
       it('puts, replaces and lists breaker records', async () => {
         expect(await store.breakers.get('restart-web|web-1')).toBeUndefined();
-        await store.breakers.put({ key: 'restart-web|web-1', state: 'closed', failures: [T0], openedAt: null });
-        await store.breakers.put({ key: 'a|b', state: 'closed', failures: [], openedAt: null });
-        const open = { key: 'restart-web|web-1', state: 'open' as const, failures: [T0, T0 + 1, T0 + 2], openedAt: T0 + 2 };
+        await store.breakers.put({ key: 'restart-web|web-1', state: 'closed', failures: [T0], openedAt: null, reason: null });
+        await store.breakers.put({ key: 'a|b', state: 'closed', failures: [], openedAt: null, reason: null });
+        const open = { key: 'restart-web|web-1', state: 'open' as const, failures: [T0, T0 + 1, T0 + 2], openedAt: T0 + 2, reason: 'restart loop: ran 3 times' };
         await store.breakers.put(open);
         expect(await store.breakers.get('restart-web|web-1')).toEqual(open);
         expect((await store.breakers.list()).map((b) => b.key)).toEqual(['a|b', 'restart-web|web-1']);
@@ -358,7 +396,7 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
         expect((await store.audit.list({ actor: 'alice' })).total).toBe(2);
         expect((await store.audit.list({ subject: 'inc-1' })).total).toBe(1);
         expect((await store.audit.list({ since: T0 + 3, until: T0 + 5 })).items.map((e) => e.seq)).toEqual([4, 3]);
-        expect(await store.audit.verify()).toEqual({ ok: true, checked: 5, firstBad: null });
+        expect(await store.audit.verify()).toMatchObject({ ok: true, checked: 5, firstBad: null, head: { seq: 5 } });
       });
 
       it('redacts secrets in details before they are hashed into the chain', async () => {
@@ -382,7 +420,7 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
       });
 
       it('verifies an empty log', async () => {
-        expect(await store.audit.verify()).toEqual({ ok: true, checked: 0, firstBad: null });
+        expect(await store.audit.verify()).toMatchObject({ ok: true, checked: 0, firstBad: null, head: { seq: 0 } });
       });
     });
   });

@@ -66,6 +66,7 @@ export function processSpec(overrides: Partial<ProcessSpec> = {}): ProcessSpec {
     basePort: null,
     replicas: 1,
     maxReplicas: 4,
+    maxUnavailable: 1,
     ready: { url: 'http://127.0.0.1:{{port}}/', timeoutMs: 10_000, intervalMs: 10 },
     graceMs: 2000,
     logMaxBytes: 1024 * 1024,

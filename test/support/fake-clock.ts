@@ -21,12 +21,22 @@ export class FakeClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const s: Sleeper = { until: this.t + ms, resolve, reject };
-      this.sleepers.push(s);
-      signal?.addEventListener('abort', () => {
+      const onAbort = () => {
         this.sleepers = this.sleepers.filter((x) => x !== s);
-        reject(signal.reason);
-      }, { once: true });
+        reject(signal?.reason);
+      };
+      // A loop sleeps thousands of times on one long-lived signal: each wake must take its listener
+      // away again, or they pile up on the signal (slower with every sleep, and held until it aborts).
+      const s: Sleeper = {
+        until: this.t + ms,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject,
+      };
+      this.sleepers.push(s);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

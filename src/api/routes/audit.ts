@@ -10,6 +10,20 @@ const listQuery = z.strictObject({
   execution: id.optional().meta({ description: 'entries whose subject is this execution' }),
 });
 
+const link = { seq: z.number().int(), hash: z.string() };
+const verifyResponse = z.object({
+  ok: z.boolean(),
+  checked: z.number(),
+  firstBad: z.object({ seq: z.number(), reason: z.string() }).nullable(),
+  head: z.object(link).meta({
+    description: 'The last entry read (seq 0: an empty log). Record it elsewhere: an older head later is a cut tail.',
+  }),
+  checkpoint: z.object({ ...link, at: z.number() }).nullable()
+    .meta({ description: 'The newest signed checkpoint (HMAC with the audit key, kept outside the database).' }),
+  signed: z.boolean().meta({ description: 'Whether signatures were checked; false on a store without an audit key.' }),
+  unsigned: z.number().meta({ description: 'Entries without a signature (written before the store had a key).' }),
+});
+
 export function auditRoutes({ engine }: ApiDeps): Route[] {
   return [
     defineRoute({
@@ -26,8 +40,8 @@ export function auditRoutes({ engine }: ApiDeps): Route[] {
     }),
     defineRoute({
       method: 'GET', url: '/api/v1/audit/verify', tag: 'audit', auth: 'viewer',
-      summary: 'Verify the hash chain',
-      response: z.object({ ok: z.boolean(), checked: z.number(), firstBad: z.object({ seq: z.number(), reason: z.string() }).nullable() }),
+      summary: 'Verify the hash chain, the entries\' signatures and the signed head; the head and newest signed checkpoint',
+      response: verifyResponse,
       handler: async () => engine.verifyAudit(),
     }),
   ];

@@ -3,7 +3,8 @@ import type { ApiDeps } from '../deps.js';
 import { defineRoute, type Route } from '../route.js';
 import { items, loose } from '../schemas.js';
 
-const breaker = loose({ key: z.string(), state: z.enum(['open', 'closed']), failures: z.array(z.number()), openedAt: z.number().nullable() });
+const breaker = loose({ key: z.string(), state: z.enum(['open', 'closed']), failures: z.array(z.number()), openedAt: z.number().nullable(),
+  reason: z.string().nullable().meta({ description: 'Why it opened when not by counted failures (the restart-loop guard).' }) });
 const keyParam = z.strictObject({ key: z.string().min(3).max(260).regex(/^[\w.-]+@[\w.:-]+$/, 'not a breaker key (runbook@target)') });
 
 export function breakerRoutes({ engine }: ApiDeps): Route[] {

@@ -14,7 +14,10 @@ export function problemRoutes({ engine }: ApiDeps): Route[] {
     defineRoute({
       method: 'GET', url: '/api/v1/problems', tag: 'problems', auth: 'viewer',
       summary: 'Problems holding now',
-      response: items(loose({ rule: z.string(), target: z.string(), severity, since: z.number(), value: z.number().nullable(), explain: z.string() })),
+      response: items(loose({
+        rule: z.string(), target: z.string(), labels: z.record(z.string(), z.string()).meta({ description: '{replica} when it holds on one replica' }),
+        severity, since: z.number(), value: z.number().nullable(), explain: z.string(),
+      })),
       handler: async () => ({ items: engine.problems() }),
     }),
     defineRoute({

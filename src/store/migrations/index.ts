@@ -4,6 +4,8 @@ import { initial } from './001_initial.js';
 import { tokens } from './002_tokens.js';
 import { alerts } from './003_alerts.js';
 import { silencesAndRules } from './005_silences_rules.js';
+import { auditSigning } from './006_audit_signing.js';
+import { breakerReason } from './007_breaker_reason.js';
 
 /**
  * Every migration, by name, listed by hand: the compiled package runs from
@@ -16,5 +18,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '002_tokens': tokens(),
     '003_alerts': alerts(dialect),
     '005_silences_rules': silencesAndRules(),
+    '006_audit_signing': auditSigning(),
+    '007_breaker_reason': breakerReason(),
   };
 }

@@ -9,7 +9,7 @@ export function SeverityBadge({ severity }: { severity: Severity }) {
 
 const STATUS_TONE: Record<string, string> = {
   open: 'bad', escalated: 'bad', failed: 'bad', rollback_failed: 'bad',
-  awaiting_approval: 'warn', remediating: 'info', running: 'info', verifying: 'info', rolling_back: 'warn', pending: 'muted',
+  awaiting_approval: 'warn', remediating: 'info', running: 'info', verifying: 'info', watching: 'info', rolling_back: 'warn', pending: 'muted',
   resolved: 'good', succeeded: 'good', rolled_back: 'warn', rejected: 'muted', cancelled: 'muted', dry_run: 'muted', shadowed: 'muted',
   skipped: 'muted', unknown: 'warn', held: 'bad', active: 'good', expired: 'muted', closed: 'good',
 };

@@ -11,7 +11,6 @@ import type { CompiledRule, TargetConfig } from '../config/types.js';
 import type { NotifierPort } from '../actions/types.js';
 import type { Executor, Outcome } from '../executor/executor.js';
 import type { ExecutionContext } from '../executor/types.js';
-import { effectiveApproval } from '../runbooks/chains.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
 import { OperationError } from './errors.js';
@@ -19,7 +18,7 @@ import type { EventBus } from './events.js';
 import { newId } from './ids.js';
 import type { Incidents } from './incidents.js';
 import { buildPlan } from './plan.js';
-import { selectRunbook } from './select.js';
+import { policyBasis, selectRunbook } from './select.js';
 
 export interface RemediatorDeps {
   readonly store: Store;
@@ -243,9 +242,10 @@ export class Remediator {
   verdict(incident: Incident | null, runbook: CompiledRunbook, target: string, severity: Severity, trigger: 'auto' | 'manual', dryRun: boolean): Verdict {
     const now = this.deps.clock.now();
     this.hits = pruneHits(this.hits, now, HOUR);
+    const world = { runbooks: this.deps.runbooks(), rules: (n: string) => this.deps.rules().get(n), targets: this.deps.targets };
+    const basis = policyBasis(world, { rule: incident?.rule ?? null, target, severity, labels: incident?.labels }, runbook);
     return decide(this.deps.policy(), {
-      now, trigger, dryRun, severity, target,
-      runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => this.deps.runbooks().find((r) => r.name === n)), cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
+      ...basis.input, now, trigger, dryRun,
       silencedBy: incident?.silenced ? 'a silence' : null,
       breaker: this.breakers.get(breakerKey(runbook.name, target)) ?? null,
       hits: this.hits,

@@ -18,6 +18,18 @@ export interface DetectorSink {
   escalated(p: Problem): void;
   /** The rule no longer holds for a target it had fired for. */
   cleared(rule: CompiledRule, target: string, explain: string): void;
+  /** It fired while the cause `cause` has an incident open on the target: a symptom of it, not a new incident. */
+  inhibited?(p: Problem, cause: string): void;
+  /** It fired while Medic's own change was working on the target (a step, then its settle): not judged yet. */
+  suppressed?(p: Problem): void;
+}
+
+/** Medic's hands on a target: mutating steps running there, and the end of the last one's settle time. */
+interface Quiet {
+  running: number;
+  until: number;
+  /** Rules held back in this window, each told once. */
+  readonly held: Set<string>;
 }
 
 /**
@@ -31,6 +43,9 @@ export class Detector {
   /** rule|target pairs that have an active incident, so they can be cleared after a settle reset. */
   private readonly active = new Set<string>();
   private readonly bySignal = new Map<string, CompiledRule[]>();
+  private readonly quiet = new Map<string, Quiet>();
+  /** rule|target pairs firing as a symptom, by the cause whose incident they were attached to. */
+  private readonly symptoms = new Map<string, { readonly cause: string; readonly rule: string; readonly target: string }>();
 
   constructor(
     private rules: readonly CompiledRule[],
@@ -68,9 +83,38 @@ export class Detector {
     }
   }
 
+  /**
+   * Medic starts changing the target (a mutating step): until `handsOff` and its settle time after,
+   * the target's rules open nothing, so a restart is never paged as the outage it causes.
+   */
+  handsOn(target: string, at: number): void {
+    const q = this.handsOnAt(target, at) ? this.quiet.get(target)! : { running: 0, until: 0, held: new Set<string>() };
+    q.running++;
+    this.quiet.set(target, q);
+  }
+
+  /** The change ended at `at`: its effects settle for `settleMs`, then the rules judge the target afresh. */
+  handsOff(target: string, at: number, settleMs: number): void {
+    const q = this.quiet.get(target);
+    if (!q) return;
+    q.running = Math.max(0, q.running - 1);
+    q.until = Math.max(q.until, at + settleMs);
+  }
+
   markActive(rule: string, target: string, active: boolean): void {
-    if (active) this.active.add(stateKey(rule, target));
-    else this.active.delete(stateKey(rule, target));
+    const key = stateKey(rule, target);
+    if (active) {
+      this.active.add(key);
+      return;
+    }
+    this.active.delete(key);
+    // The cause is over: its symptoms that still hold are judged again, and may open their own incidents.
+    for (const [k, s] of this.symptoms) {
+      if (s.cause !== rule || s.target !== target) continue;
+      this.symptoms.delete(k);
+      const state = this.states.get(k);
+      if (state?.phase === 'firing') this.states.set(k, { ...state, phase: 'pending' });
+    }
   }
 
   /** Every rule and target whose rule fires now (held for its `for`). */
@@ -110,15 +154,49 @@ export class Detector {
     const prev = this.states.get(key) ?? INITIAL_RULE_STATE;
     const { state, event } = stepRule(rule, target, prev, this.source, now);
     this.states.set(key, state);
+    if (state.phase === 'ok') this.symptoms.delete(key);
     if (event?.kind === 'fired') {
-      this.sink.fired({ rule, target, severity: event.severity, value: event.value, explain: event.explain });
+      this.fire(rule, target, state, { rule, target, severity: event.severity, value: event.value, explain: event.explain }, now);
     } else if (event?.kind === 'escalated') {
+      // A symptom's severity is its cause's business: it has no incident to raise.
+      if (this.symptoms.has(key)) return;
       this.sink.escalated({ rule, target, severity: event.severity, value: event.value, explain: event.explain });
     } else if (state.phase === 'ok' && this.active.has(key)) {
       // Either the rule stopped holding, or a settle reset forgot that it fired: clear only on fresh evidence.
       const check = this.holdsSince(rule, target, state.resetAt, now);
       if (!check.holds && check.known) this.sink.cleared(rule, target, event?.kind === 'cleared' ? event.explain : check.explain);
     }
+  }
+
+  /** A rule fired: a new incident, unless Medic is working on the target or a cause of it is open there. */
+  private fire(rule: CompiledRule, target: string, state: RuleState, p: Problem, now: number): void {
+    const key = stateKey(rule.name, target);
+    if (this.handsOnAt(target, now)) {
+      // Still pending: if it holds once the window ends, it fires then, judged on what came after the change.
+      this.states.set(key, { ...state, phase: 'pending' });
+      const q = this.quiet.get(target)!;
+      if (!q.held.has(rule.name)) {
+        q.held.add(rule.name);
+        this.sink.suppressed?.(p);
+      }
+      return;
+    }
+    const cause = (rule.inhibitedBy ?? []).find((c) => this.active.has(stateKey(c, target)));
+    if (cause !== undefined && this.sink.inhibited) {
+      this.symptoms.set(key, { cause, rule: rule.name, target });
+      this.sink.inhibited(p, cause);
+      return;
+    }
+    this.sink.fired(p);
+  }
+
+  /** Is a change by Medic running on the target, or settling? An ended window is dropped, its counters restarted. */
+  private handsOnAt(target: string, now: number): boolean {
+    const q = this.quiet.get(target);
+    if (!q) return false;
+    if (q.running > 0 || now < q.until) return true;
+    this.quiet.delete(target);
+    return false;
   }
 
   private index(): void {

@@ -1,5 +1,6 @@
 import type { Execution, Incident, StepRecord } from '../core/records.js';
 import type { Verdict } from '../core/policy.js';
+import type { Severity } from '../core/severity.js';
 import type { Signal } from '../core/signal.js';
 
 /**
@@ -12,6 +13,11 @@ export interface EngineEvents {
   'incident:opened': { readonly incident: Incident; readonly explain: string };
   'incident:updated': { readonly incident: Incident; readonly from: Incident['status']; readonly why: string };
   'incident:resolved': { readonly incident: Incident; readonly why: string };
+  /** A rule fired and opened nothing: Medic was changing the target, or a cause's incident explains it. */
+  'problem:held_back': {
+    readonly rule: string; readonly target: string; readonly severity: Severity;
+    readonly why: 'medic_acting' | 'inhibited'; readonly cause: string | null;
+  };
   'decision': { readonly incident: Incident | null; readonly runbook: string; readonly target: string; readonly verdict: Verdict };
   'execution:created': { readonly execution: Execution };
   'execution:transition': { readonly execution: Execution; readonly from: Execution['status'] };

@@ -19,6 +19,7 @@ import { newId } from './ids.js';
 import type { Incidents } from './incidents.js';
 import { buildPlan } from './plan.js';
 import { policyBasis, selectRunbook } from './select.js';
+import { ShadowLedger } from './shadow.js';
 
 export interface RemediatorDeps {
   readonly store: Store;
@@ -77,6 +78,7 @@ export class Remediator {
    * waits for a person; asking again every second would overrule them.
    */
   private readonly retryable = new Set<string>();
+  private readonly shadows = new ShadowLedger(() => this.deps);
 
   constructor(private readonly deps: RemediatorDeps) {}
 
@@ -296,6 +298,7 @@ export class Remediator {
       this.lastDeferral.delete(incident.id);
       this.retryable.delete(incident.id);
     }
+    if (verdict.kind === 'shadow' && incident && (await this.shadows.again(incident))) return;
     const now = this.deps.clock.now();
     const plan = buildPlan(runbook, target, this.deps.targets[target], incident, req.params, verdict.reason, this.deps.baseline(target));
     const status: Execution['status'] = verdict.kind === 'run' ? 'pending'
@@ -322,6 +325,7 @@ export class Remediator {
       this.deps.notifier.notify({ event: 'needs_approval', severity, title: `Approval needed: ${runbook.name} on ${target}`, text: verdict.reason, target, incidentId: incident?.id, executionId: execution.id });
       return;
     }
+    if (verdict.kind === 'shadow' && incident) this.shadows.remember(incident.id, execution);
     if (verdict.kind !== 'run') return;
     if (incident) await this.deps.incidents.move(incident, 'remediating', verdict.reason, { execution: execution.id });
     this.start(execution, runbook, ctx);

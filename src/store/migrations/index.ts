@@ -4,6 +4,7 @@ import { initial } from './001_initial.js';
 import { tokens } from './002_tokens.js';
 import { alerts } from './003_alerts.js';
 import { silencesAndRules } from './005_silences_rules.js';
+import { shadowRepeats } from './006_shadow_repeats.js';
 
 /**
  * Every migration, by name, listed by hand: the compiled package runs from
@@ -16,5 +17,6 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '002_tokens': tokens(),
     '003_alerts': alerts(dialect),
     '005_silences_rules': silencesAndRules(),
+    '006_shadow_repeats': shadowRepeats(),
   };
 }

@@ -90,6 +90,8 @@ export function backtest(config: CompiledConfig, runbooks: readonly CompiledRunb
   const detector: Detector = new Detector(config.rules, targets, buffer, {
     fired: (p) => onProblem(p, 'fired'),
     escalated: (p) => onProblem(p, 'escalated'),
+    // As in the engine: a symptom of a cause open on its target is no incident of its own.
+    inhibited: () => {},
     cleared: (rule, target, explain) => {
       const key = `${rule.name}|${target}`;
       const current = open.get(key);

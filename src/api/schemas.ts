@@ -63,6 +63,7 @@ export const execution = z.object({
   status: z.enum(EXECUTION_STATUSES), strategy: z.number().int(), reason: z.string(), requestedBy: z.string(),
   approvedBy: z.string().nullable(), dryRun: z.boolean(), createdAt: z.number(), startedAt: nullableMs, finishedAt: nullableMs,
   error: z.string().nullable(), plan: z.record(z.string(), z.unknown()),
+  shadowRepeats: z.number().int().optional().meta({ description: 'shadowed: how often the engine would have run it again while the problem held' }),
 });
 
 export const step = z.object({

@@ -53,7 +53,7 @@ export function compileSpec(spec: ConfigSpec, file: string | null, issues: Issue
     policy: compilePolicy(spec.policy ?? {}),
     targets,
     probes: compileProbes(spec.probes ?? [], targets, issues, opts.probes),
-    rules: [...compileRules(spec.rules ?? [], targets, issues), ...intake.rules],
+    rules: [...compileRules(spec.rules ?? [], targets, issues, intake.rules.map((r) => r.name)), ...intake.rules],
     runbookPaths: (spec.runbooks?.paths ?? []).map((p) => resolve(baseDir, p)),
     notify: { channels: compileChannels(spec.notify?.channels, dashboardUrl, baseDir, issues), dashboardUrl },
     intake: intake.intake,
@@ -216,12 +216,20 @@ function unknownTarget(name: string, targets: Readonly<Record<string, TargetConf
   return `unknown target '${name}' (targets: ${known.join(', ') || 'none defined'})`;
 }
 
-function compileRules(specs: readonly RuleSpec[], targets: Readonly<Record<string, TargetConfig>>, issues: IssueList): CompiledRule[] {
+function compileRules(
+  specs: readonly RuleSpec[], targets: Readonly<Record<string, TargetConfig>>, issues: IssueList, alertRules: readonly string[],
+): CompiledRule[] {
   uniqueNames(specs, 'rules', 'rule', issues);
+  // A cause may be a rule of this file or one made from an intake route.
+  const known = new Set([...specs.map((r) => r.name), ...alertRules]);
   return specs.map((r, i) => {
     const path = ['rules', i];
     (r.targets ?? []).forEach((t, j) => {
       if (!Object.hasOwn(targets, t)) issues.add([...path, 'targets', j], unknownTarget(t, targets));
+    });
+    (r.inhibited_by ?? []).forEach((cause, j) => {
+      if (cause === r.name) issues.add([...path, 'inhibited_by', j], 'a rule cannot inhibit itself');
+      else if (!known.has(cause)) issues.add([...path, 'inhibited_by', j], `unknown rule '${cause}' (rules: ${[...known].join(', ') || 'none'})`);
     });
     return {
       name: r.name,
@@ -232,6 +240,7 @@ function compileRules(specs: readonly RuleSpec[], targets: Readonly<Record<strin
       cooldownMs: r.cooldown === undefined ? null : ms(r.cooldown, 0),
       priority: r.priority ?? D.rule.priority,
       runbooks: r.runbooks ?? [],
+      inhibitedBy: r.inhibited_by ?? [],
       labels: labelsOf(r.labels),
       ...(r.component !== undefined ? { component: r.component } : {}),
     };

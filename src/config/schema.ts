@@ -139,6 +139,10 @@ const ruleSchema = z.strictObject({
   cooldown: duration().optional(),
   priority: z.number().int().optional().meta({ default: D.rule.priority }),
   runbooks: z.array(name).optional(),
+  inhibited_by: z.array(name).optional().meta({
+    description: 'Rules that cause this one (Alertmanager inhibit_rules): while one of them has an open incident on the target, '
+      + 'this rule holding there is noted on that incident instead of opening its own.',
+  }),
   component: z.enum(COMPONENTS).optional().meta({ description: 'Health score component; default: from the signals the rule reads.' }),
   labels: labels.optional(),
 });

@@ -149,6 +149,11 @@ export interface CompiledRule {
   readonly priority: number;
   /** Runbooks that fix it, by name, in preference order. Empty = any runbook whose match names the rule. */
   readonly runbooks: readonly string[];
+  /**
+   * Rules whose open incident on a target explains this one there (a crash explains failed health
+   * checks): the symptom is noted on the cause's incident instead of opening one. Empty: none.
+   */
+  readonly inhibitedBy?: readonly string[];
   /** The health score component it counts against, when the rule says; else found from its signals. */
   readonly component?: Component;
   readonly labels: Readonly<Record<string, string>>;

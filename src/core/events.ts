@@ -1,5 +1,6 @@
 import type { Execution, Incident, StepRecord } from './records.js';
 import type { Verdict } from './policy.js';
+import type { Severity } from './severity.js';
 import type { Signal } from './signal.js';
 
 /**
@@ -14,6 +15,11 @@ export interface EngineEvents {
   'incident:resolved': { readonly incident: Incident; readonly why: string };
   /** An incident went to a person: why, and the execution it is about when there is one. */
   'incident:escalated': { readonly incident: Incident; readonly reason: string; readonly executionId: string | null };
+  /** A rule fired and opened nothing: Medic was changing the target, or a cause's incident explains it. */
+  'problem:held_back': {
+    readonly rule: string; readonly target: string; readonly severity: Severity;
+    readonly why: 'medic_acting' | 'inhibited'; readonly cause: string | null;
+  };
   'decision': { readonly incident: Incident | null; readonly runbook: string; readonly target: string; readonly verdict: Verdict };
   'execution:created': { readonly execution: Execution };
   'execution:transition': { readonly execution: Execution; readonly from: Execution['status'] };

@@ -71,6 +71,8 @@ export interface Execution {
   readonly error: string | null;
   /** The plan as shown to a person: runbook, risk, impact, rollback plan, steps. */
   readonly plan: Readonly<Record<string, unknown>>;
+  /** Shadowed: how often the engine would have run it again while its problem held (past the cooldown). Default 0. */
+  readonly shadowRepeats?: number;
 }
 
 export const STEP_PHASES = ['step', 'rollback', 'verify', 'watch'] as const;

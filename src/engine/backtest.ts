@@ -3,14 +3,12 @@ import { fingerprint } from '../core/fingerprint.js';
 import type { Hit } from '../core/limits.js';
 import { pruneHits } from '../core/limits.js';
 import { decide, type Verdict } from '../core/policy.js';
-import type { Incident } from '../core/records.js';
 import type { Severity } from '../core/severity.js';
 import type { Signal } from '../core/signal.js';
 import type { CompiledConfig } from '../config/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
-import { effectiveApproval } from '../runbooks/chains.js';
 import { Detector, type Problem } from '../incidents/detector.js';
-import { selectRunbook } from '../remediation/select.js';
+import { policyBasis } from '../remediation/select.js';
 import { SignalBuffer } from '../core/signals.js';
 
 /** One thing the engine would have done, at a simulated time. */
@@ -59,6 +57,7 @@ export function backtest(config: CompiledConfig, runbooks: readonly CompiledRunb
   let now = signals[0]?.at ?? 0;
   const targets = [...new Set([...Object.keys(config.targets), ...signals.map((s) => s.target)])];
 
+  const world = { runbooks, rules: (name: string) => config.rules.find((r) => r.name === name), targets: config.targets };
   const onProblem = (p: Problem, kind: 'fired' | 'escalated') => {
     const key = fingerprint(p.rule.name, p.target, p.labels);
     const current = open.get(key);
@@ -72,18 +71,17 @@ export function backtest(config: CompiledConfig, runbooks: readonly CompiledRunb
     const n = ++count;
     open.set(key, { n, severity: p.severity, openedAt: now });
     detector.markActive(p.rule.name, p.target, true, p.labels);
-    const incident = { id: `bt-${n}`, rule: p.rule.name, target: p.target, severity: p.severity, labels: { ...p.labels } } as unknown as Incident;
-    const runbook = selectRunbook(runbooks, incident, p.rule, config.targets[p.target]) ?? null;
+    const basis = policyBasis(world, { rule: p.rule.name, target: p.target, severity: p.severity, labels: { ...p.labels } });
+    const runbook = basis?.runbook ?? null;
     let policy: BacktestEvent['policy'] = null;
-    if (runbook) {
+    if (basis) {
       hits = pruneHits(hits, now, HOUR);
       const verdict = decide({ ...config.policy, mode: 'active' }, {
-        now, trigger: 'auto', dryRun: false, severity: p.severity, target: p.target,
-        runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => runbooks.find((r) => r.name === n)), cooldownMs: p.rule.cooldownMs },
+        ...basis.input, now, trigger: 'auto', dryRun: false,
         silencedBy: null, breaker: null, hits, heldOnTarget: [], runningOnTarget: [], runningTotal: 0,
       });
       policy = { kind: verdict.kind, reason: verdict.reason };
-      if (verdict.kind === 'run') hits.push({ at: now, target: p.target, runbook: runbook.name, automatic: true });
+      if (verdict.kind === 'run') hits.push({ at: now, target: p.target, runbook: basis.runbook.name, automatic: true });
     } else {
       policy = { kind: 'refuse', reason: `no runbook fixes ${p.rule.name} on ${p.target}: a person must act` };
     }
@@ -93,6 +91,8 @@ export function backtest(config: CompiledConfig, runbooks: readonly CompiledRunb
   const detector: Detector = new Detector(config.rules, targets, buffer, {
     fired: (p) => onProblem(p, 'fired'),
     escalated: (p) => onProblem(p, 'escalated'),
+    // As in the engine: a symptom of a cause open on its target is no incident of its own.
+    inhibited: () => {},
     cleared: (rule, target, explain, labels) => {
       const key = fingerprint(rule.name, target, labels);
       const current = open.get(key);

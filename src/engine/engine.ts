@@ -114,6 +114,10 @@ export class Engine {
     });
     const evidence: Evidence = {
       resetTarget: (target, at) => this.detector.resetTarget(target, at),
+      handsOn: (target, at) => {
+        this.detector.handsOn(target, at);
+        return { done: (end, settleMs) => this.detector.handsOff(target, end, settleMs) };
+      },
       checkNow: (target) => this.probes.checkNow(target),
       ruleHoldsSince: (rule, target, since, now, labels) => this.detector.holdsSince(rule, target, since, now, labels),
       evaluate: (cond, target, since, now) => evaluate(cond, this.buffer, { target, since, now }),
@@ -435,10 +439,12 @@ export class Engine {
   private sink(): DetectorSink {
     const flow = new ProblemFlow({
       incidents: () => this.incidents, remediator: () => this.remediator, silences: () => this.silences,
-      intake: () => this.intake, detector: () => this.detector,
+      intake: () => this.intake, detector: () => this.detector, events: this.events, log: this.deps.log,
     });
     return {
       fired: (p) => this.track(flow.fired(p)),
+      inhibited: (p, cause) => this.track(flow.inhibited(p, cause)),
+      suppressed: (p) => flow.suppressed(p),
       escalated: (p) => this.track(flow.escalated(p)),
       cleared: (rule, target, explain, labels) => this.track(flow.cleared(rule, target, explain, labels)),
     };

@@ -1,15 +1,13 @@
 import { longestWindowMs } from '../core/condition.js';
 import { decide, type PolicySettings } from '../core/policy.js';
-import type { Incident } from '../core/records.js';
 import type { BreakerState } from '../core/breaker.js';
 import { breakerKey } from '../core/breaker.js';
 import type { Point, SeriesSource } from '../core/window.js';
 import type { CompiledRule, TargetConfig } from '../config/types.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
-import { effectiveApproval } from '../runbooks/chains.js';
 import { OperationError } from '../core/operation-error.js';
 import { holdingBand } from './rules-runtime.js';
-import { selectRunbook } from '../remediation/select.js';
+import { policyBasis } from '../remediation/select.js';
 
 export interface RuleTestResult {
   readonly rule: string;
@@ -44,6 +42,7 @@ const POINTS = 120;
 export function testRules(values: unknown, deps: RuleTestDeps): RuleTestResult[] {
   const input = checkValues(values, deps.targets);
   const out: RuleTestResult[] = [];
+  const world = { runbooks: deps.runbooks, rules: (n: string) => deps.rules.find((r) => r.name === n), targets: deps.targets };
   for (const [target, signals] of Object.entries(input)) {
     for (const rule of deps.rules) {
       if (rule.targets !== null && !rule.targets.includes(target)) continue;
@@ -53,18 +52,14 @@ export function testRules(values: unknown, deps: RuleTestDeps): RuleTestResult[]
         out.push({ rule: rule.name, target, holds: false, severity: null, runbook: null, needsApproval: null, reason: held.explain });
         continue;
       }
-      const incident: Incident = {
-        id: 'test', fingerprint: 'test', rule: rule.name, target, severity: held.severity, status: 'open', title: rule.name,
-        labels: {}, value: held.value, source: 'rule', openedAt: deps.now, updatedAt: deps.now, resolvedAt: null, silenced: false,
-      };
-      const runbook = selectRunbook(deps.runbooks, incident, rule, deps.targets[target]);
-      if (!runbook) {
+      const basis = policyBasis(world, { rule: rule.name, target, severity: held.severity });
+      if (!basis) {
         out.push({ rule: rule.name, target, holds: true, severity: held.severity, runbook: null, needsApproval: null, reason: `${held.explain}; no runbook fixes ${rule.name} on ${target}: a person would be asked to act` });
         continue;
       }
+      const runbook = basis.runbook;
       const input = {
-        now: deps.now, trigger: 'auto' as const, dryRun: false, severity: held.severity, target, silencedBy: null,
-        runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => deps.runbooks.find((r) => r.name === n)), cooldownMs: rule.cooldownMs },
+        ...basis.input, now: deps.now, trigger: 'auto' as const, dryRun: false, silencedBy: null,
         breaker: deps.breaker(breakerKey(runbook.name, target)) ?? null, hits: [], heldOnTarget: [], runningOnTarget: [], runningTotal: 0,
       };
       const verdict = decide(deps.policy, input);

@@ -275,9 +275,10 @@ export class Executor {
       const started = { ...base, params: redactSecrets(params) as Record<string, unknown>, status: 'running' as const, startedAt };
       await this.record(run, started);
       this.deps.events.emit('step:started', { execution: run.execution, step: started });
+      const hands = plugin.mutates ? this.deps.evidence.handsOn(target, clock.now()) : null;
       const { value, attempts } = await withRetries(clock, {
         timeoutMs: this.stepTimeout(run, strategy, unit, phase), retries: phase === 'step' ? unit.step.retries : 0, backoff: unit.step.backoff, signal: run.abort.signal,
-      }, (signal) => call(plugin, this.actionContext(run, parsed.data, signal)));
+      }, (signal) => call(plugin, this.actionContext(run, parsed.data, signal))).finally(() => hands?.done(clock.now(), run.runbook.settleMs));
       if (this.stopping) return;
       if (plugin.mutates) this.deps.evidence.resetTarget(target, clock.now());
       // An undo that changed nothing says so: skipped, never "rolled back" (src/core/runner.ts reads it).

@@ -15,6 +15,11 @@ import type { SupervisorPort } from '../supervisor/types.js';
 export interface Evidence {
   /** Forget the target's rule counters and every sample before `at` (the settle reset). */
   resetTarget(target: string, at: number): void;
+  /**
+   * A mutating step starts on the target at `at`: its rules open no incidents until the returned
+   * `done(end, settleMs)` is called and the settle time after it has passed (Medic's own change is not an outage).
+   */
+  handsOn(target: string, at: number): { done(at: number, settleMs: number): void };
   /** Fresh samples now, instead of at the next probe tick. */
   checkNow(target: string): Promise<void>;
   /** `labels`: the replica the incident is about, when it is one replica's (see ruleScope). */

@@ -23,6 +23,18 @@ export interface DetectorSink {
   escalated(p: Problem): void;
   /** The rule no longer holds for a target it had fired for. */
   cleared(rule: CompiledRule, target: string, explain: string, labels: Labels): void;
+  /** It fired while the cause `cause` has an incident open on the target: a symptom of it, not a new incident. */
+  inhibited?(p: Problem, cause: string): void;
+  /** It fired while Medic's own change was working on the target (a step, then its settle): not judged yet. */
+  suppressed?(p: Problem): void;
+}
+
+/** Medic's hands on a target: mutating steps running there, and the end of the last one's settle time. */
+interface Quiet {
+  running: number;
+  until: number;
+  /** Rules held back in this window, each told once. */
+  readonly held: Set<string>;
 }
 
 /**
@@ -39,6 +51,9 @@ export class Detector {
   private readonly active = new Set<string>();
   private readonly bySignal = new Map<string, CompiledRule[]>();
   private readonly signalsByRule = new Map<CompiledRule, string[]>();
+  private readonly quiet = new Map<string, Quiet>();
+  /** rule|target|replica scopes firing as a symptom, by the cause whose incident they were attached to. */
+  private readonly symptoms = new Map<string, { readonly cause: string; readonly target: string }>();
 
   constructor(
     private rules: readonly CompiledRule[],
@@ -76,10 +91,39 @@ export class Detector {
     }
   }
 
+  /**
+   * Medic starts changing the target (a mutating step): until `handsOff` and its settle time after,
+   * the target's rules open nothing, so a restart is never paged as the outage it causes.
+   */
+  handsOn(target: string, at: number): void {
+    const q = this.handsOnAt(target, at) ? this.quiet.get(target)! : { running: 0, until: 0, held: new Set<string>() };
+    q.running++;
+    this.quiet.set(target, q);
+  }
+
+  /** The change ended at `at`: its effects settle for `settleMs`, then the rules judge the target afresh. */
+  handsOff(target: string, at: number, settleMs: number): void {
+    const q = this.quiet.get(target);
+    if (!q) return;
+    q.running = Math.max(0, q.running - 1);
+    q.until = Math.max(q.until, at + settleMs);
+  }
+
   markActive(rule: string, target: string, active: boolean, labels: Labels = {}): void {
     const key = stateKey(rule, target, labels[REPLICA_LABEL]);
-    if (active) this.active.add(key);
-    else this.active.delete(key);
+    if (active) {
+      this.active.add(key);
+      return;
+    }
+    this.active.delete(key);
+    if (this.causeOpen(rule, target, labels[REPLICA_LABEL])) return;
+    // The cause is over: its symptoms that still hold are judged again, and may open their own incidents.
+    for (const [k, sym] of this.symptoms) {
+      if (sym.cause !== rule || sym.target !== target) continue;
+      this.symptoms.delete(k);
+      const state = this.states.get(k);
+      if (state?.phase === 'firing') this.states.set(k, { ...state, phase: 'pending' });
+    }
   }
 
   /** Every rule, target and replica whose rule fires now (held for its `for`). */
@@ -137,15 +181,61 @@ export class Detector {
     const prev = this.states.get(key) ?? INITIAL_RULE_STATE;
     const { state, event } = stepRule(rule, target, prev, this.source, now, replica);
     this.states.set(key, state);
+    if (state.phase === 'ok') this.symptoms.delete(key);
     if (event?.kind === 'fired') {
-      this.sink.fired({ rule, target, severity: event.severity, value: event.value, explain: event.explain, labels });
+      this.fire(key, state, { rule, target, severity: event.severity, value: event.value, explain: event.explain, labels }, now);
     } else if (event?.kind === 'escalated') {
+      // A symptom's severity is its cause's business: it has no incident to raise.
+      if (this.symptoms.has(key)) return;
       this.sink.escalated({ rule, target, severity: event.severity, value: event.value, explain: event.explain, labels });
     } else if (state.phase === 'ok' && this.active.has(key)) {
       // Either the rule stopped holding, or a settle reset forgot that it fired: clear only on fresh evidence.
       const check = this.holdsSince(rule, target, state.resetAt, now, labels);
       if (!check.holds && check.known) this.sink.cleared(rule, target, event?.kind === 'cleared' ? event.explain : check.explain, labels);
     }
+  }
+
+  /** A rule fired: a new incident, unless Medic is working on the target or a cause of it is open there. */
+  private fire(key: string, state: RuleState, p: Problem, now: number): void {
+    const { rule, target } = p;
+    if (this.handsOnAt(target, now)) {
+      // Still pending: if it holds once the window ends, it fires then, judged on what came after the change.
+      this.states.set(key, { ...state, phase: 'pending' });
+      const q = this.quiet.get(target)!;
+      if (!q.held.has(rule.name)) {
+        q.held.add(rule.name);
+        this.sink.suppressed?.(p);
+      }
+      return;
+    }
+    const replica = p.labels?.[REPLICA_LABEL];
+    const cause = (rule.inhibitedBy ?? []).find((c) => this.causeOpen(c, target, replica));
+    if (cause !== undefined && this.sink.inhibited) {
+      this.symptoms.set(key, { cause, target });
+      this.sink.inhibited(p, cause);
+      return;
+    }
+    this.sink.fired(p);
+  }
+
+  /**
+   * Has the cause an open incident that covers this scope: the whole target's, the same
+   * replica's, or (for a symptom of the whole group) any replica's?
+   */
+  private causeOpen(cause: string, target: string, replica: string | undefined): boolean {
+    if (this.active.has(stateKey(cause, target))) return true;
+    if (replica !== undefined) return this.active.has(stateKey(cause, target, replica));
+    const prefix = `${stateKey(cause, target)}\u0000`;
+    return [...this.active].some((k) => k.startsWith(prefix));
+  }
+
+  /** Is a change by Medic running on the target, or settling? An ended window is dropped, its counters restarted. */
+  private handsOnAt(target: string, now: number): boolean {
+    const q = this.quiet.get(target);
+    if (!q) return false;
+    if (q.running > 0 || now < q.until) return true;
+    this.quiet.delete(target);
+    return false;
   }
 
   /** Replicas this rule has a state for on the target. */

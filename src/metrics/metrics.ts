@@ -47,6 +47,10 @@ export function createMetrics(engine: EngineApi, opts: MetricsOptions = {}): Eng
     buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600],
   });
   const alerts = new Counter({ name: 'medic_alerts_received_total', help: 'Alerts received by the intake, by source.', labelNames: ['source'], registers: r });
+  const heldBack = new Counter({
+    name: 'medic_problems_held_back_total', labelNames: ['rule', 'why'], registers: r,
+    help: 'Rules that fired and opened no incident: medic_acting (a step of Medic\'s own, or its settle) or inhibited (a cause is open).',
+  });
   const deduplicated = new Counter({ name: 'medic_alerts_deduplicated_total', help: 'Received alerts that repeated what was known (re-sends, retries, HA pairs, stale).', registers: r });
   const unrouted = new Counter({ name: 'medic_alerts_unrouted_total', help: 'Received alerts that matched no intake route, by source.', labelNames: ['source'], registers: r });
 
@@ -107,6 +111,7 @@ export function createMetrics(engine: EngineApi, opts: MetricsOptions = {}): Eng
       undoFailed.set(execution.id, (undoFailed.get(execution.id) ?? false) || step.status === 'rollback_failed');
     }),
     engine.on('incident:opened', ({ incident }) => problems.inc({ rule: incident.rule, severity: incident.severity })),
+    engine.on('problem:held_back', (e) => heldBack.inc({ rule: e.rule, why: e.why })),
     engine.on('incident:resolved', ({ incident }) => {
       if (incident.resolvedAt !== null) ttr.observe(Math.max(0, incident.resolvedAt - incident.openedAt) / 1000);
     }),

@@ -1,6 +1,8 @@
+import type { Logger } from 'pino';
 import type { CompiledRule } from '../config/types.js';
 import type { AlertIntake } from '../intake/intake.js';
 import type { Detector, Problem } from '../incidents/detector.js';
+import type { EventBus } from '../core/events.js';
 import type { Incidents } from '../incidents/incidents.js';
 import type { Remediator } from './remediator.js';
 import { silencedWhy, type Silences } from '../incidents/silences.js';
@@ -12,6 +14,8 @@ export interface ProblemFlowDeps {
   readonly silences: () => Silences;
   readonly intake: () => AlertIntake;
   readonly detector: () => Detector;
+  readonly events: EventBus;
+  readonly log: Logger;
 }
 
 /**
@@ -39,6 +43,30 @@ export class ProblemFlow {
       return;
     }
     if (incident.status === 'open') await this.d.remediator().consider(incident);
+  }
+
+  /**
+   * A symptom of a cause that has an incident open on the target (the rule's `inhibited_by`): noted
+   * on that incident, with no incident and no `detected` notification of its own.
+   */
+  async inhibited(p: Problem, cause: string): Promise<void> {
+    // The cause's incident for this replica, else the whole target's, else (a group symptom) any replica's.
+    const incidents = this.d.incidents();
+    const incident = incidents.findActive(cause, p.target, p.labels ?? {}) ?? incidents.findActive(cause, p.target)
+      ?? incidents.activeList().find((i) => i.rule === cause && i.target === p.target);
+    // The cause ended in the meantime: nothing explains the symptom any more.
+    if (!incident) return this.fired(p);
+    this.d.events.emit('problem:held_back', { rule: p.rule.name, target: p.target, severity: p.severity, why: 'inhibited', cause });
+    await this.d.incidents().note(incident, 'symptom',
+      `${p.severity} ${p.rule.name} also holds on ${p.target}, explained by this incident (inhibited_by ${cause}): ${p.explain}`,
+      { rule: p.rule.name, severity: p.severity, value: p.value });
+  }
+
+  /** It fired while Medic's own step (or its settle) was working on the target: not an incident, only told. */
+  suppressed(p: Problem): void {
+    this.d.log.debug({ rule: p.rule.name, target: p.target, severity: p.severity, explain: p.explain },
+      'rule held while Medic changes the target: judged again after the settle time');
+    this.d.events.emit('problem:held_back', { rule: p.rule.name, target: p.target, severity: p.severity, why: 'medic_acting', cause: null });
   }
 
   /**

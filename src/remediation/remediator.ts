@@ -12,7 +12,6 @@ import type { CompiledRule, TargetConfig } from '../config/types.js';
 import { REPLICA_LABEL } from '../core/fingerprint.js';
 import type { Executor, Outcome } from '../executor/executor.js';
 import type { ExecutionContext } from '../executor/types.js';
-import { effectiveApproval } from '../runbooks/chains.js';
 import type { CompiledRunbook } from '../runbooks/types.js';
 import type { Store } from '../store/types.js';
 import { OperationError } from '../core/operation-error.js';
@@ -21,7 +20,8 @@ import { newId } from '../drivers/ids.js';
 import type { Incidents } from '../incidents/incidents.js';
 import { Breakers } from './breakers.js';
 import { buildPlan, replicaOf } from './plan.js';
-import { selectRunbook } from './select.js';
+import { policyBasis, selectRunbook } from './select.js';
+import { ShadowLedger } from './shadow.js';
 
 export interface RemediatorDeps {
   readonly store: Store;
@@ -79,6 +79,7 @@ export class Remediator {
    * waits for a person; asking again every second would overrule them.
    */
   private readonly retryable = new Set<string>();
+  private readonly shadows = new ShadowLedger(() => this.deps);
 
   constructor(private readonly deps: RemediatorDeps) {
     this.breakers = new Breakers({ ...deps, threshold: () => deps.policy().breakerFailures });
@@ -245,9 +246,10 @@ export class Remediator {
   verdict(incident: Incident | null, runbook: CompiledRunbook, target: string, severity: Severity, trigger: 'auto' | 'manual', dryRun: boolean): Verdict {
     const now = this.deps.clock.now();
     this.hits = pruneHits(this.hits, now, this.hitsKeptMs());
+    const world = { runbooks: this.deps.runbooks(), rules: (n: string) => this.deps.rules().get(n), targets: this.deps.targets };
+    const basis = policyBasis(world, { rule: incident?.rule ?? null, target, severity, labels: incident?.labels }, runbook);
     return decide(this.deps.policy(), {
-      now, trigger, dryRun, severity, target, replica: incident?.labels[REPLICA_LABEL] ?? null,
-      runbook: { name: runbook.name, approval: effectiveApproval(runbook, (n) => this.deps.runbooks().find((r) => r.name === n)), cooldownMs: incident ? this.deps.rules().get(incident.rule)?.cooldownMs ?? null : null },
+      ...basis.input, now, trigger, dryRun, replica: incident?.labels[REPLICA_LABEL] ?? null,
       silencedBy: incident?.silenced ? 'a silence' : null,
       breaker: this.breakers.get(runbook.name, target) ?? null,
       hits: this.hits,
@@ -297,6 +299,7 @@ export class Remediator {
       this.lastDeferral.delete(incident.id);
       this.retryable.delete(incident.id);
     }
+    if (verdict.kind === 'shadow' && incident && (await this.shadows.again(incident))) return;
     const now = this.deps.clock.now();
     const plan = buildPlan(runbook, target, this.deps.targets[target], incident, req.params, verdict.reason, this.deps.baseline(target));
     const status: Execution['status'] = verdict.kind === 'run' ? 'pending'
@@ -323,6 +326,7 @@ export class Remediator {
       this.deps.events.emit('approval:requested', { execution, reason: verdict.reason });
       return;
     }
+    if (verdict.kind === 'shadow' && incident) this.shadows.remember(incident.id, execution);
     if (verdict.kind !== 'run') return;
     if (incident) await this.deps.incidents.move(incident, 'remediating', verdict.reason, { execution: execution.id });
     this.start(execution, runbook, ctx);

@@ -111,6 +111,7 @@ function toRow(e: Execution): ExecutionsTable {
     finished_at: e.finishedAt,
     error: e.error,
     plan: toJsonText(e.plan),
+    shadow_repeats: e.shadowRepeats ?? 0,
   };
 }
 
@@ -130,6 +131,7 @@ function patchToRow(p: ExecutionPatch): Updateable<ExecutionsTable> {
   if (p.finishedAt !== undefined) row.finished_at = p.finishedAt;
   if (p.error !== undefined) row.error = p.error;
   if (p.plan !== undefined) row.plan = toJsonText(p.plan);
+  if (p.shadowRepeats !== undefined) row.shadow_repeats = p.shadowRepeats;
   return row;
 }
 
@@ -151,6 +153,8 @@ function toExecution(r: Selectable<ExecutionsTable>): Execution {
     finishedAt: r.finished_at,
     error: r.error,
     plan: fromJsonText<Record<string, unknown>>(r.plan),
+    // Only shadowed executions count repeats: the others read as they always did.
+    ...(r.shadow_repeats > 0 ? { shadowRepeats: r.shadow_repeats } : {}),
   };
 }
 

@@ -61,6 +61,7 @@ export interface ExecutionsTable {
   error: string | null;
   /** JSON object. */
   plan: string;
+  shadow_repeats: number;
 }
 
 export interface ExecutionStepsTable {

@@ -229,6 +229,19 @@ describe('loadConfig: errors name file, line and field', () => {
     ]);
   });
 
+  it('names an unknown or self-naming cause in inhibited_by, with file, line and field', () => {
+    const lines = errorsOf([
+      'targets: [{ name: web }]',
+      'rules:',
+      '  - { name: crashed, severity: P1, condition: { signal: up, eq: 0 } }',
+      '  - { name: unhealthy, severity: P1, condition: { signal: ok, lt: 1 }, inhibited_by: [crashed, crashd, unhealthy] }',
+    ].join('\n'));
+    expect(lines).toEqual([
+      "medic.yaml:4:96 rules[1].inhibited_by[1]: unknown rule 'crashd' (rules: crashed, unhealthy)",
+      'medic.yaml:4:104 rules[1].inhibited_by[2]: a rule cannot inhibit itself',
+    ]);
+  });
+
   it('checks probe params with the probe type\'s schema, leaving templated values for run time', () => {
     const lines = errorsOf([
       'targets: [{ name: web }]',

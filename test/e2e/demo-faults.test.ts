@@ -36,7 +36,8 @@ describe('the demo fixes every fault it can inject', () => {
     { fault: 'hang', query: '', rule: 'demo-unhealthy', severity: 'P1', runbook: 'restart-demo' },
     { fault: 'errors', query: '?rate=0.6&duration=60', rule: 'demo-error-spike', severity: 'P2', runbook: 'fix-demo-errors' },
     { fault: 'latency', query: '?ms=800&duration=60', rule: 'demo-slow', severity: 'P2', runbook: 'restart-demo-slow' },
-    { fault: 'leak', query: '?mb_per_s=100', rule: 'demo-memory-leak', severity: 'P2', runbook: 'restart-demo' },
+    // The slope rule sees a leak first; the size rule (inhibited_by the slope rule) adds no second incident.
+    { fault: 'leak', query: '?mb_per_s=20', rule: 'demo-memory-growth', severity: 'P2', runbook: 'restart-demo-leak' },
     { fault: 'cpu', query: '?duration=60', rule: 'demo-cpu-hot', severity: 'P2', runbook: 'restart-demo' },
   ] as const;
 

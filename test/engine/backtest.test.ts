@@ -40,6 +40,17 @@ watch: { duration: 0s }
 `;
 
 describe('backtest', () => {
+  it('attaches a symptom to its open cause as the engine does (inhibited_by): one incident, not two', () => {
+    const config = compileConfig(configYaml(`${rules}    inhibited_by: [cpu-high]\n`), '/virtual/medic.yaml', { probes: builtinProbes() });
+    const at = Date.UTC(2026, 0, 1);
+    const signals = [0, 1, 2].flatMap((i) => [
+      { source: 'test', target: 'web', name: 'cpu', value: 97, labels: {}, at: at + i * 1_000 },
+      { source: 'test', target: 'web', name: 'disk', value: 95, labels: {}, at: at + i * 1_000 + 500 },
+    ]);
+    const events = backtest(config, [], signals);
+    expect(events.filter((e) => e.event === 'opened').map((e) => e.rule)).toEqual(['cpu-high']);
+  });
+
   it('replays the live engine\'s own recorded signals to the same incidents, runbook choices and policy verdicts', async () => {
     const h = await startHarness({
       config: configYaml(rules),

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -41,5 +42,51 @@ watch: { duration: 0s }
     expect(h.calls).toEqual([]);
     const timeline = await h.engine.store.incidents.timeline(execution.incidentId!);
     expect(timeline.map((t) => t.message)).toContain('cool-down: shadow mode: would run cool-down on web; nothing changed');
+  });
+
+  it('records one shadowed execution per incident while the problem holds for 30 s, counting how often it would have run again', async () => {
+    const clock = new FakeClock();
+    h = await startHarness({
+      clock, feed: false,
+      config: configYaml(`
+policy:
+  mode: shadow
+  cooldown: 10s
+rules:
+  - name: cpu-high
+    targets: [web]
+    value: { signal: cpu, fn: last }
+    bands:
+      - { severity: P2, gt: 85 }
+`),
+      runbooks: [`
+name: cool-down
+description: cool down
+match: { rules: [cpu-high] }
+risk: low
+impact: restarts web
+rollback_plan: none
+steps:
+  - { name: cool, action: record, params: { to: 10 } }
+watch: { duration: 0s }
+`],
+    });
+    const created = h.next('execution:created');
+    for (let t = 0; t < 30_000; t += 100) {
+      h.engine.ingest([{ source: 'test', target: 'web', name: 'cpu', value: 97, labels: {}, at: clock.now() }]);
+      await clock.advance(100);
+    }
+    const { execution } = await created;
+    await h.engine.idle();
+
+    const executions = await h.engine.store.executions.list({});
+    expect(executions.items.map((e) => e.status)).toEqual(['shadowed']);
+    // Asked about every second; with a 10 s cooldown it would have run again at 10 s, 20 s and 30 s.
+    expect(executions.items[0]!.shadowRepeats).toBe(3);
+    const audit = await h.engine.store.audit.list({ kind: 'decision' });
+    expect(audit.items.map((a) => [a.subject, a.result])).toEqual([[execution.id, 'shadow']]);
+    const timeline = await h.engine.store.incidents.timeline(execution.incidentId!);
+    expect(timeline.filter((t) => t.kind === 'decided')).toHaveLength(1);
+    expect(h.calls).toEqual([]);
   });
 });

@@ -244,6 +244,12 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
         expect(await store.executions.get('exe-1')).toEqual(moved);
       });
 
+      it('keeps how often a shadowed execution would have run again', async () => {
+        await store.executions.insert(execution({ status: 'shadowed' }));
+        await store.executions.update('exe-1', { shadowRepeats: 4 });
+        expect((await store.executions.get('exe-1'))?.shadowRepeats).toBe(4);
+      });
+
       it('lists with filters and pagination', async () => {
         await store.incidents.insert(incident());
         for (let i = 0; i < 6; i++) {

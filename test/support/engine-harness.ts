@@ -20,7 +20,8 @@ import type { SupervisorPort } from '../../src/supervisor/types.js';
 /**
  * A real engine on an in-memory store, with no probes: the test plays the
  * world. `world` values are emitted as signals every 20 ms for target `web`,
- * and `record` actions log their calls and may change the world, as a fix would.
+ * and `record` actions log their calls and may change the world, as a fix would
+ * (with `ms`, a record step takes that long on the engine's clock).
  *
  * Time is fake by default: the engine runs on a FakeClock that the harness moves on by 20 ms per
  * turn of the event loop (feeding the world at each step), so a 2 s verify or a 150 ms step timeout
@@ -75,6 +76,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       calls.push({ action: 'record', phase: 'execute', params: ctx.params });
       opts.onRecord?.(ctx.params, world);
       if (ctx.params['fail'] === true) throw new ActionError('failed', `record ${String(ctx.params['id'] ?? '')} failed as told`, { retryable: false });
+      // A change that takes its time (a restart), on the engine's clock.
+      if (typeof ctx.params['ms'] === 'number') await ctx.clock.sleep(ctx.params['ms'], ctx.signal);
       return { summary: 'recorded', rollbackState: { before: { ...world } } };
     },
     rollback: async (ctx) => {

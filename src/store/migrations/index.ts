@@ -6,6 +6,7 @@ import { alerts } from './003_alerts.js';
 import { silencesAndRules } from './005_silences_rules.js';
 import { auditSigning } from './006_audit_signing.js';
 import { breakerReason } from './007_breaker_reason.js';
+import { shadowRepeats } from './008_shadow_repeats.js';
 
 /**
  * Every migration, by name, listed by hand: the compiled package runs from
@@ -20,5 +21,6 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '005_silences_rules': silencesAndRules(),
     '006_audit_signing': auditSigning(),
     '007_breaker_reason': breakerReason(),
+    '008_shadow_repeats': shadowRepeats(),
   };
 }

@@ -64,7 +64,8 @@ function ExecutionRow({ e, now, open }: { e: Execution; now: number; open: boole
         <span className="strong">{e.runbook}</span>
         <span className="mono muted">{e.target}</span>
         <span className="right muted small">
-          {e.dryRun ? 'dry run · ' : ''}strategy {strategyName(e)} · {execDuration(e, now)} · {age(e.createdAt, now)}
+          {e.dryRun ? 'dry run · ' : ''}
+          {e.status === 'shadowed' && (e.shadowRepeats ?? 0) > 0 ? `would have run again ${e.shadowRepeats}× · ` : ''}strategy {strategyName(e)} · {execDuration(e, now)} · {age(e.createdAt, now)}
         </span>
       </button>
       {open && (

@@ -7,9 +7,9 @@ import type { SilenceInput, SilenceView } from '../incidents/silences.js';
 import type { IncomingAlert, IntakeResult } from '../intake/types.js';
 import type { ApprovalView, ManualRequest, PlanPreview, PlanRequest } from '../remediation/operations.js';
 import type { AlertFilter, AuditFilter, AuditVerification, ExecutionFilter, IncidentFilter, Page, Store } from '../store/types.js';
-import type { RunbookDetail, RunbookValidation, RunbookView } from '../views/runbook-views.js';
+import { runbookDetail, runbookView, type RunbookDetail, type RunbookValidation, type RunbookView } from '../views/runbook-views.js';
 import type { SignalSeries } from '../views/signals-around.js';
-import type { HealthScoreView, IncidentStatsView, StatsView, StatsWindow } from '../views/stats.js';
+import { incidentStats, stats, type HealthScoreView, type IncidentStatsView, type StatsView, type StatsWindow } from '../views/stats.js';
 import type { BreakerView, ProblemView } from '../views/views.js';
 import type { Engine } from './engine.js';
 import type { RuleTestResult } from './rule-test.js';
@@ -109,8 +109,8 @@ export function engineApi(engine: Engine): EngineApi {
     auditHead: () => store.audit.head(),
 
     problems: () => engine.problems(),
-    incidentStats: (range) => engine.incidentStats(range),
-    stats: (window) => engine.stats(window),
+    incidentStats: (range) => incidentStats(store, range),
+    stats: (window) => stats(store, window, engine.now()),
     healthScore: () => engine.healthScore(),
     signalsAround: (id, before, after) => engine.signalsAround(id, before, after),
 
@@ -130,8 +130,11 @@ export function engineApi(engine: Engine): EngineApi {
     updateRule: (name, spec, actor) => engine.updateRule(name, spec, actor),
     deleteRule: (name, actor) => engine.deleteRule(name, actor),
     testRules: (values) => engine.testRules(values),
-    runbookList: () => engine.runbookList(),
-    runbook: (name) => engine.runbook(name),
+    runbookList: () => engine.runbooks.map(runbookView),
+    runbook: (name) => {
+      const r = engine.runbooks.find((x) => x.name === name);
+      return r && runbookDetail(r);
+    },
     validateRunbook: (text) => engine.validateRunbook(text),
     breakerList: () => engine.breakerList(),
     resetBreaker: (key, actor) => engine.resetBreaker(key, actor),

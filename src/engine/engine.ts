@@ -33,10 +33,10 @@ import { testRules, type RuleTestResult } from './rule-test.js';
 import { effectiveRules, RuleBook, ruleView, type RuleView } from './rules-runtime.js';
 import { Serial } from '../core/serial.js';
 import { Operations, type ApprovalView, type ManualRequest, type PlanPreview, type PlanRequest } from '../remediation/operations.js';
-import { runbookDetail, runbookView, validateRunbook, type RunbookDetail, type RunbookValidation, type RunbookView } from '../views/runbook-views.js';
+import { validateRunbook, type RunbookValidation } from '../views/runbook-views.js';
 import { SignalBuffer } from '../core/signals.js';
 import { signalsAround, type SignalSeries } from '../views/signals-around.js';
-import { healthScore, incidentStats, stats, type HealthScoreView, type IncidentStatsView, type StatsView, type StatsWindow } from '../views/stats.js';
+import { healthScore, type HealthScoreView } from '../views/stats.js';
 import { ProblemFlow } from '../remediation/problem-flow.js';
 import { Silences } from '../incidents/silences.js';
 import { breakerView, problemViews, type BreakerView, type ProblemView } from '../views/views.js';
@@ -365,27 +365,9 @@ export class Engine {
     return breakerView(await this.remediator.resetBreaker(key, actor));
   }
 
-  runbookList(): RunbookView[] {
-    return this.deps.runbooks.map(runbookView);
-  }
-
-  runbook(name: string): RunbookDetail | undefined {
-    const r = this.deps.runbooks.find((x) => x.name === name);
-    return r && runbookDetail(r);
-  }
-
   /** A posted runbook checked by the same compiler as runbook files: each problem with line and field. */
   validateRunbook(text: string): RunbookValidation {
     return validateRunbook(text, { actions: this.deps.actionPlugins, settleMs: this.deps.config.policy.settleMs });
-  }
-
-  /** Detected, executed, outcomes and MTTR over 24h, 7d or 30d (bad_request for another window). */
-  stats(window: StatsWindow): Promise<StatsView> {
-    return stats(this.deps.store, window, this.deps.clock.now());
-  }
-
-  incidentStats(range: { since?: number; until?: number }): Promise<IncidentStatsView> {
-    return incidentStats(this.deps.store, range);
   }
 
   /** 0–100 overall and per component from open incidents by severity, with a 24 h series every 15 min. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineEvents } from '../../src/core/events.js';
 import { configYaml, startHarness, type Harness } from '../support/engine-harness.js';
+import { engineApi } from '../../src/engine/api-port.js';
 
 const config = configYaml(`
 policy:
@@ -79,12 +80,12 @@ describe('problems, signals, breakers and runbooks', () => {
 
   it('lists runbooks, shows one in full, and validates posted ones with line and field', async () => {
     h = await startHarness({ config, runbooks: [failing] });
-    expect(h.engine.runbookList()).toEqual([{
+    expect(engineApi(h.engine).runbookList()).toEqual([{
       name: 'fail-web', description: 'A fix that fails.', risk: 'low', approval: 'by_severity', match: { rules: ['cpu-high'], targets: null, labels: {} },
       strategies: [{ name: 'default', steps: [{ name: 'exit-3', action: 'exec' }] }], valid: true, file: '/virtual/runbook-0.yaml',
     }]);
-    expect(h.engine.runbook('fail-web')).toMatchObject({ impact: 'none', verify: { timeoutMs: 1000, ruleCleared: true }, strategies: [{ steps: [{ params: { argv: [process.execPath, '-e', 'process.exit(3)'] } }] }] });
-    expect(h.engine.runbook('nope')).toBeUndefined();
+    expect(engineApi(h.engine).runbook('fail-web')).toMatchObject({ impact: 'none', verify: { timeoutMs: 1000, ruleCleared: true }, strategies: [{ steps: [{ params: { argv: [process.execPath, '-e', 'process.exit(3)'] } }] }] });
+    expect(engineApi(h.engine).runbook('nope')).toBeUndefined();
 
     expect(h.engine.validateRunbook(failing)).toEqual({ valid: true, errors: [] });
     const broken = failing.replace('action: exec', 'action: exce').replace('risk: low', 'risk: tiny');

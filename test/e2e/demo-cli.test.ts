@@ -62,7 +62,7 @@ describe('the demo through the CLI', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('401 unauthorized');
     expect(demo.output()).toMatch(/DETECTED\s+P1 demo-crashed on demo/);
-    expect(demo.output()).toMatch(/RESOLVED\s+demo-crashed on demo: fixed by restart-demo/);
+    expect(demo.output()).toMatch(/RESOLVED\s+demo-crashed on demo( replica 0)?: fixed by restart-demo/);
   });
 
   it('verifies an intact audit chain, and names the entry when one byte of it changes', async () => {

@@ -97,8 +97,8 @@ describe('when medic serve ends', () => {
 /** A program that supervises the service through the built Supervisor, then dies of an uncaught error. */
 const crashingEngine = (dir: string, port: number) => `
 import { Supervisor } from '${ROOT}/dist/src/supervisor/supervisor.js';
-import { systemClock } from '${ROOT}/dist/src/engine/clock.js';
-import { silentLogger } from '${ROOT}/dist/src/engine/log.js';
+import { systemClock } from '${ROOT}/dist/src/drivers/clock.js';
+import { silentLogger } from '${ROOT}/dist/src/drivers/log.js';
 const spec = {
   command: process.execPath, args: ['-e', ${JSON.stringify(service(dir))}], cwd: '${dir}', env: { PORT: '{{port}}' },
   basePort: ${port}, replicas: 1, maxReplicas: 1, graceMs: 1000, logMaxBytes: 100000,

@@ -30,14 +30,17 @@ export function auditKeyNotice(file: string): string {
  */
 export async function runUntilSignal(close: () => Promise<void>): Promise<void> {
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  let stop = () => {};
   await new Promise<void>((resolve) => {
-    const stop = () => {
-      for (const s of signals) process.off(s, stop);
-      resolve();
-    };
+    stop = () => resolve();
     for (const s of signals) process.on(s, stop);
   });
-  await close();
+  // The handlers stay while Medic stops its groups: a second signal must not cut that short.
+  try {
+    await close();
+  } finally {
+    for (const s of signals) process.off(s, stop);
+  }
 }
 
 export function registerServe(program: Command): void {

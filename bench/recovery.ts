@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     configure: (doc) => {
       doc.setIn(['policy', 'rate_limits'], { global_per_minute: 1000, global_per_hour: 10000, per_target_per_hour: 10000 });
       doc.setIn(['policy', 'cooldown'], '0ms');
+      // 40 fixes of one runbook on one target in minutes is what the restart-loop guard stops.
+      doc.setIn(['policy', 'flap'], { max: 1000, within: '1m' });
     },
   });
   try {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, stopChild } from '../support/cli.js';
+import { healthy } from '../support/demo.js';
 
 /**
  * What a newcomer does after `npm start`: break the demo service with
@@ -43,8 +44,8 @@ describe('the demo through the CLI', () => {
     const fault = await runCli(['fault', 'crash', '--demo-url', demoUrl]);
     expect(fault.code).toBe(0);
     // Healthy again means a new process answers: wait for the old one to go first.
-    await until(async () => !(await healthy(demoUrl)) || performance.now() - t0 > 300, 2_000);
-    await until(() => healthy(demoUrl), 2_000);
+    await until(async () => !(await healthy(demoUrl, 200)) || performance.now() - t0 > 300, 2_000);
+    await until(() => healthy(demoUrl, 200), 2_000);
     expect(performance.now() - t0).toBeLessThan(2_000);
 
     await until(async () => (await runCli(['executions', '--url', api], { env })).stdout.includes('succeeded'), 10_000);
@@ -84,10 +85,6 @@ describe('the demo through the CLI', () => {
     expect(bad.stdout).toContain(`audit chain BROKEN at entry ${row.seq}: hash mismatch`);
   });
 });
-
-async function healthy(url: string): Promise<boolean> {
-  return fetch(`${url}/health`, { signal: AbortSignal.timeout(200) }).then((r) => r.status === 200, () => false);
-}
 
 async function until(pred: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
   const end = performance.now() + timeoutMs;

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo } from '../../src/cli/demo.js';
+import { calm, healthy, inject, type Demo } from '../support/demo.js';
 import { runCli } from '../support/cli.js';
-
-type Demo = Awaited<ReturnType<typeof startDemo>>;
 
 /**
  * Every fault the demo service can inject, against the real service under
@@ -81,22 +80,3 @@ describe('the demo fixes every fault it can inject', () => {
     expect(audit.items[0]).toMatchObject({ actor: 'alice', result: 'approved', subject: execution.id });
   }, 60_000);
 });
-
-/** The previous case's fix and watch are over and the service answers. */
-async function calm(rt: Demo): Promise<void> {
-  await rt.engine.idle();
-  await fetch(`${rt.demoUrl}/fault/stop-all`, { method: 'POST' }).catch(() => undefined);
-  const end = performance.now() + 10_000;
-  while (!(await healthy(rt.demoUrl))) {
-    if (performance.now() > end) throw new Error('demo service not healthy before the next fault');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function inject(rt: Demo, fault: string, query: string): Promise<void> {
-  await fetch(`${rt.demoUrl}/fault/${fault}${query}`, { method: 'POST', signal: AbortSignal.timeout(2_000) }).then((r) => r.arrayBuffer()).catch(() => undefined);
-}
-
-async function healthy(url: string): Promise<boolean> {
-  return fetch(`${url}/health`, { signal: AbortSignal.timeout(500) }).then((r) => r.status === 200, () => false);
-}

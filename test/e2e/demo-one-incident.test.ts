@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo } from '../../src/cli/demo.js';
+import { calm, inject, type Demo } from '../support/demo.js';
 import type { Incident } from '../../src/core/records.js';
 import { startReceiver } from '../notify/receiver.js';
-
-type Demo = Awaited<ReturnType<typeof startDemo>>;
 
 /**
  * One fault, one page: each fault of the real demo, under the shipped config,
@@ -72,22 +71,3 @@ describe('medic demo: one fault is one incident and one page', () => {
     }, 60_000);
   }
 });
-
-/** The previous case's fix and watch are over and the service answers. */
-async function calm(rt: Demo): Promise<void> {
-  await rt.engine.idle();
-  await fetch(`${rt.demoUrl}/fault/stop-all`, { method: 'POST' }).catch(() => undefined);
-  const end = performance.now() + 10_000;
-  while (!(await healthy(rt.demoUrl))) {
-    if (performance.now() > end) throw new Error('demo service not healthy before the next fault');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function inject(rt: Demo, fault: string, query: string): Promise<void> {
-  await fetch(`${rt.demoUrl}/fault/${fault}${query}`, { method: 'POST', signal: AbortSignal.timeout(2_000) }).then((r) => r.arrayBuffer()).catch(() => undefined);
-}
-
-async function healthy(url: string): Promise<boolean> {
-  return fetch(`${url}/health`, { signal: AbortSignal.timeout(500) }).then((r) => r.status === 200, () => false);
-}

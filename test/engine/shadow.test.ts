@@ -5,20 +5,19 @@ import { FakeClock } from '../support/fake-clock.js';
 let h: Harness;
 afterEach(async () => h?.close());
 
-describe('shadow mode', () => {
-  it('records per incident what it would have done, with the plan, and changes nothing', async () => {
-    h = await startHarness({
-      config: configYaml(`
+/** Shadow mode, one rule (cpu > 85 on web is P2), plus any more policy lines. */
+const shadowConfig = (policy: string) => configYaml(`
 policy:
   mode: shadow
-rules:
+${policy}rules:
   - name: cpu-high
     targets: [web]
     value: { signal: cpu, fn: last }
     bands:
       - { severity: P2, gt: 85 }
-`),
-      runbooks: [`
+`);
+
+const COOL_DOWN = `
 name: cool-down
 description: cool down
 match: { rules: [cpu-high] }
@@ -28,7 +27,13 @@ rollback_plan: none
 steps:
   - { name: cool, action: record, params: { to: 10 } }
 watch: { duration: 0s }
-`],
+`;
+
+describe('shadow mode', () => {
+  it('records per incident what it would have done, with the plan, and changes nothing', async () => {
+    h = await startHarness({
+      config: shadowConfig(''),
+      runbooks: [COOL_DOWN],
     });
     const created = h.next('execution:created');
     h.world['cpu'] = 97;
@@ -48,28 +53,8 @@ watch: { duration: 0s }
     const clock = new FakeClock();
     h = await startHarness({
       clock, feed: false,
-      config: configYaml(`
-policy:
-  mode: shadow
-  cooldown: 10s
-rules:
-  - name: cpu-high
-    targets: [web]
-    value: { signal: cpu, fn: last }
-    bands:
-      - { severity: P2, gt: 85 }
-`),
-      runbooks: [`
-name: cool-down
-description: cool down
-match: { rules: [cpu-high] }
-risk: low
-impact: restarts web
-rollback_plan: none
-steps:
-  - { name: cool, action: record, params: { to: 10 } }
-watch: { duration: 0s }
-`],
+      config: shadowConfig('  cooldown: 10s\n'),
+      runbooks: [COOL_DOWN],
     });
     const created = h.next('execution:created');
     for (let t = 0; t < 30_000; t += 100) {

@@ -38,9 +38,8 @@ interface Run {
  */
 export class Executor {
   private readonly runs = new Map<string, Run>();
-  private readonly watches = new Map<string, AbortController>();
-  /** Target → the incident id of the execution watched there. */
-  private readonly watchedFor = new Map<string, string>();
+  /** Target → the watch running there, and the incident its fix is for (null for a person's run). */
+  private readonly watches = new Map<string, { readonly ctrl: AbortController; readonly incidentId: string | null }>();
   private stopping = false;
 
   constructor(private readonly deps: ExecutorDeps, private readonly hooks: ExecutorHooks) {}
@@ -102,17 +101,17 @@ export class Executor {
    * on the target that is not silenced and not the fix's own).
    */
   failWatch(target: string, reason: string): void {
-    this.watches.get(target)?.abort(new WatchEnd('failing', reason));
+    this.watches.get(target)?.ctrl.abort(new WatchEnd('failing', reason));
   }
 
   /** A person rolls the execution back: its watch ends without a verdict, the person's undo follows. */
   endWatch(target: string, reason: string): void {
-    this.watches.get(target)?.abort(new WatchEnd('ended', reason));
+    this.watches.get(target)?.ctrl.abort(new WatchEnd('ended', reason));
   }
 
   /** The incident whose fix is being watched on this target, if any. */
   watchedIncident(target: string): string | null {
-    return this.watchedFor.get(target) ?? null;
+    return this.watches.get(target)?.incidentId ?? null;
   }
 
   isRunning(id: string): boolean {
@@ -123,7 +122,7 @@ export class Executor {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const r of this.runs.values()) r.abort.abort();
-    for (const w of this.watches.values()) w.abort();
+    for (const w of this.watches.values()) w.ctrl.abort();
   }
 
   private async loop(run: Run): Promise<void> {
@@ -320,16 +319,13 @@ export class Executor {
   private async watch(run: Run, strategy: number): Promise<void> {
     const target = run.execution.target;
     const ctrl = new AbortController();
-    this.watches.get(target)?.abort(new WatchEnd('ended', 'another watch on the target took over'));
-    this.watches.set(target, ctrl);
-    if (run.ctx.incident) this.watchedFor.set(target, run.ctx.incident.id);
+    this.watches.get(target)?.ctrl.abort(new WatchEnd('ended', 'another watch on the target took over'));
+    const watch = { ctrl, incidentId: run.ctx.incident?.id ?? null };
+    this.watches.set(target, watch);
     const rec = this.stepRecord(run, strategy, -1, 'watch', { action: 'watch', name: 'watch', status: 'running', startedAt: this.deps.clock.now() });
     await this.record(run, rec);
     const result = await runWatch(this.deps, run.runbook.watch, run.execution, run.ctx.incident, AbortSignal.any([ctrl.signal, run.abort.signal]));
-    if (this.watches.get(target) === ctrl) {
-      this.watches.delete(target);
-      this.watchedFor.delete(target);
-    }
+    if (this.watches.get(target) === watch) this.watches.delete(target);
     if (this.stopping) return;
     const status = result.kind === 'worse' ? 'failed' : result.kind === 'ended' ? 'skipped' : 'succeeded';
     await this.record(run, { ...rec, status, finishedAt: this.deps.clock.now(), output: result.explain, error: status === 'failed' ? result.explain : null });

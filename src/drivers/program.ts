@@ -83,6 +83,24 @@ export async function runProgram(
         child.kill(sig);
       }
     };
+    const groupAlive = (): boolean => {
+      if (child.pid === undefined) return false;
+      try {
+        process.kill(-child.pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    /** After a stop, the run ends when the group is gone (a signalled grandchild may still be exiting), or after 1 s. */
+    const whenGroupGone = (then: () => void): void => {
+      const deadline = performance.now() + 1000;
+      const poll = (): void => {
+        if (!groupAlive() || performance.now() >= deadline) then();
+        else realTimeout(poll, 20).unref();
+      };
+      poll();
+    };
     const stop = (why: 'timeout' | 'aborted'): void => {
       if (stopping || settled) return;
       stopping = why;
@@ -95,7 +113,8 @@ export async function runProgram(
     const finish = (outcome: { ok: RunResult } | { err: ActionError }): void => {
       if (settled) return;
       settled = true;
-      timers.abort();
+      // A member of the group that ignored SIGTERM outlives the program: keep its SIGKILL armed.
+      if (!stopping || !groupAlive()) timers.abort();
       ctx.signal.removeEventListener('abort', onAbort);
       if ('ok' in outcome) resolve(outcome.ok);
       else reject(outcome.err);
@@ -129,9 +148,11 @@ export async function runProgram(
       const durationMs = Math.round(performance.now() - started);
       if (stopping === 'timeout') {
         const limit = ctx.signal.aborted ? 'the step timeout' : formatDuration(opts.timeout);
-        finish({ err: new ActionError('timeout', `${program}: timed out after ${limit} and was stopped${lastLines(text)}`) });
+        const err = new ActionError('timeout', `${program}: timed out after ${limit} and was stopped${lastLines(text)}`);
+        whenGroupGone(() => finish({ err }));
       } else if (stopping === 'aborted') {
-        finish({ err: new ActionError('aborted', `${program}: aborted and stopped${lastLines(text)}`, { retryable: false }) });
+        const err = new ActionError('aborted', `${program}: aborted and stopped${lastLines(text)}`, { retryable: false });
+        whenGroupGone(() => finish({ err }));
       } else {
         finish({ ok: { exitCode, signal, output: text, truncated, durationMs } });
       }

@@ -158,6 +158,21 @@ describe('exec action', () => {
     expect((await failure).code).toBe('timeout');
   });
 
+  it('still sends SIGKILL at the grace to a grandchild that ignored SIGTERM after the program itself ended', async () => {
+    const clock = new FakeClock();
+    // The grandchild ignores TERM and lets go of the pipes; the shell dies at the TERM and the run ends.
+    const script = `(trap "" TERM; exec sleep 30) >/dev/null 2>&1 & echo $! > pid.tmp && mv pid.tmp pid; wait`;
+    const failure = rejection(execAction.execute(ctx({ argv: ['sh', '-c', script], cwd: dir, timeout: '1s', kill_grace: '5s' }, { clock })));
+    await appears('pid');
+    const pid = Number(await readFile(join(dir, 'pid'), 'utf8'));
+    await waitForSleeper(clock);
+    await clock.advance(1000);
+    expect((await failure).code).toBe('timeout');
+    expect(alive(pid)).toBe(true);
+    await clock.advance(5000);
+    await vi.waitFor(() => expect(alive(pid)).toBe(false), { timeout: 5000, interval: 20 });
+  });
+
   it('stops the program when the step is aborted', async () => {
     const abort = new AbortController();
     const running = execAction.execute(ctx({ argv: ['sh', '-c', 'touch ready; exec sleep 30'], cwd: dir }, { signal: abort.signal }));
